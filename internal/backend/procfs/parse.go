@@ -1,0 +1,188 @@
+// Package procfs reads interface counters from /proc/net/dev: the backend
+// that needs no privileges. The parser is portable and kept apart from the
+// file access so fixtures test it on any OS.
+package procfs
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// The 16 counter columns of /proc/net/dev, in order.
+const (
+	colRxBytes = iota
+	colRxPackets
+	colRxErrs
+	colRxDrop
+	colRxFifo
+	colRxFrame
+	colRxCompressed
+	colRxMulticast
+	colTxBytes
+	colTxPackets
+	colTxErrs
+	colTxDrop
+	colTxFifo
+	colTxColls
+	colTxCarrier
+	colTxCompressed
+	numColumns
+)
+
+// Parser parses /proc/net/dev. It keeps the interface names it has seen so
+// that steady-state parsing allocates nothing but the result slice.
+type Parser struct {
+	names map[string]string
+}
+
+// Parse appends one InterfaceCounters per interface that keep(name) accepts
+// to dst and returns it. Index is left 0. A malformed line is an error that
+// names the line; nothing is silently read as zero.
+func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []stats.InterfaceCounters) ([]stats.InterfaceCounters, error) {
+	if p.names == nil {
+		p.names = make(map[string]string)
+	}
+	// One block for every line's error counters: a single allocation. The
+	// pointers into it stay valid even if a later append would reallocate.
+	errs := make([]stats.ErrorCounters, 0, bytes.Count(data, []byte{'\n'}))
+	lineNo := 0
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		lineNo++
+		if lineNo <= 2 {
+			if err := checkHeader(lineNo, line); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		ic, ec, ok, err := p.parseLine(line, keep)
+		if err != nil {
+			return dst, fmt.Errorf("line %d %q: %w", lineNo, truncate(line), err)
+		}
+		if ok {
+			errs = append(errs, ec)
+			ic.Errors = &errs[len(errs)-1]
+			dst = append(dst, ic)
+		}
+	}
+	if lineNo < 2 {
+		return dst, fmt.Errorf("missing header: got %d line(s), want the two header lines", lineNo)
+	}
+	return dst, nil
+}
+
+func checkHeader(lineNo int, line []byte) error {
+	want := []byte("Receive")
+	if lineNo == 2 {
+		want = []byte("bytes")
+	}
+	if !bytes.Contains(line, want) || !bytes.Contains(line, []byte("|")) {
+		return fmt.Errorf("line %d %q: not a /proc/net/dev header", lineNo, truncate(line))
+	}
+	return nil
+}
+
+func (p *Parser) parseLine(line []byte, keep func(string) bool) (stats.InterfaceCounters, stats.ErrorCounters, bool, error) {
+	var ic stats.InterfaceCounters
+	var ec stats.ErrorCounters
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return ic, ec, false, fmt.Errorf("no ':' after the interface name")
+	}
+	rawName := bytes.TrimSpace(line[:colon])
+	if len(rawName) == 0 {
+		return ic, ec, false, fmt.Errorf("empty interface name")
+	}
+	name, ok := p.names[string(rawName)] // no allocation for a known name
+	if !ok {
+		name = string(rawName)
+		p.names[name] = name
+	}
+	if keep != nil && !keep(name) {
+		return ic, ec, false, nil
+	}
+	var cols [numColumns]uint64
+	rest := line[colon+1:]
+	for i := range cols {
+		var field []byte
+		field, rest = nextField(rest)
+		if field == nil {
+			return ic, ec, false, fmt.Errorf("%d counter columns, want %d", i, numColumns)
+		}
+		v, err := parseUint(field)
+		if err != nil {
+			return ic, ec, false, fmt.Errorf("column %d: %w", i+1, err)
+		}
+		cols[i] = v
+	}
+	if extra, _ := nextField(rest); extra != nil {
+		return ic, ec, false, fmt.Errorf("more than %d counter columns", numColumns)
+	}
+	ic = stats.InterfaceCounters{
+		Name: name,
+		Counters: stats.Counters{
+			RxBytes:   cols[colRxBytes],
+			RxPackets: cols[colRxPackets],
+			TxBytes:   cols[colTxBytes],
+			TxPackets: cols[colTxPackets],
+		},
+	}
+	ec = stats.ErrorCounters{
+		RxErrors: cols[colRxErrs],
+		RxDrops:  cols[colRxDrop],
+		TxErrors: cols[colTxErrs],
+		TxDrops:  cols[colTxDrop],
+	}
+	return ic, ec, true, nil
+}
+
+// nextField returns the next space-separated field of b and what follows it,
+// or nil when b holds only white space.
+func nextField(b []byte) (field, rest []byte) {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i == len(b) {
+		return nil, nil
+	}
+	j := i
+	for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+		j++
+	}
+	return b[i:j], b[j:]
+}
+
+// parseUint parses a decimal uint64 without allocating.
+func parseUint(b []byte) (uint64, error) {
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%q is not a number", b)
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, fmt.Errorf("%q overflows 64 bits", b)
+		}
+		v = v*10 + d
+	}
+	return v, nil
+}
+
+func truncate(line []byte) string {
+	const max = 80
+	if len(line) > max {
+		return string(line[:max]) + "…"
+	}
+	return string(line)
+}

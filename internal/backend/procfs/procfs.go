@@ -1,0 +1,148 @@
+package procfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/clock"
+	"github.com/netwatch-dev/netwatch/internal/ifsel"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// Name is the backend's name in output and on the command line.
+const Name = "procfs"
+
+// DefaultRoot is where procfs is mounted.
+const DefaultRoot = "/proc"
+
+// indexRefresh is how often interface indexes are looked up again, so that
+// an interface recreated under the same name gets its new index.
+const indexRefresh = time.Second
+
+// Options configure the procfs backend.
+type Options struct {
+	// Root is the procfs mount point; tests point it at fixtures.
+	Root     string
+	Selector ifsel.Selector
+	// IndexOf resolves an interface name to its ifindex (0 if unknown).
+	// Nil uses the running system's interfaces.
+	IndexOf func(name string) int
+}
+
+// Backend reads /proc/net/dev. It keeps the file open and one buffer that
+// is reused across reads, since at 1 ms intervals this is a hot path.
+type Backend struct {
+	file    *os.File
+	path    string
+	buf     []byte
+	parser  Parser
+	sel     ifsel.Selector
+	indexOf func(string) int
+	indexes map[string]int
+	indexAt time.Duration
+}
+
+// Open opens Root/net/dev and checks that it parses.
+func Open(opts Options) (*Backend, error) {
+	root := opts.Root
+	if root == "" {
+		root = DefaultRoot
+	}
+	path := filepath.Join(root, "net", "dev")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("procfs: %w", err)
+	}
+	b := &Backend{
+		file:    f,
+		path:    path,
+		buf:     make([]byte, 0, 16<<10),
+		sel:     opts.Selector,
+		indexOf: opts.IndexOf,
+		indexes: make(map[string]int),
+	}
+	if b.indexOf == nil {
+		b.indexOf = systemIndex
+	}
+	if _, err := b.Read(context.Background()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Source implements backend.Backend.
+func (b *Backend) Source() stats.Source { return stats.Source{Backend: Name} }
+
+// Read reads and parses the file once. The snapshot's time is the midpoint
+// of the read, which is when the counters were, on average, sampled.
+func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return stats.Snapshot{}, err
+	}
+	before := clock.Monotonic()
+	if err := b.readFile(); err != nil {
+		return stats.Snapshot{}, err
+	}
+	now := clock.Now()
+	ifs, err := b.parser.Parse(b.buf, b.sel.Match, make([]stats.InterfaceCounters, 0, 8))
+	if err != nil {
+		return stats.Snapshot{}, fmt.Errorf("procfs: parse %s: %w", b.path, err)
+	}
+	b.fillIndexes(ifs, now.Mono)
+	mid := before + (now.Mono-before)/2
+	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
+}
+
+// readFile re-reads the whole file into b.buf, growing it when needed.
+func (b *Backend) readFile() error {
+	if _, err := b.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("procfs: seek %s: %w", b.path, err)
+	}
+	b.buf = b.buf[:0]
+	for {
+		if len(b.buf) == cap(b.buf) {
+			b.buf = append(b.buf, 0)[:len(b.buf)]
+		}
+		n, err := b.file.Read(b.buf[len(b.buf):cap(b.buf)])
+		b.buf = b.buf[:len(b.buf)+n]
+		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("procfs: read %s: %w", b.path, err)
+		}
+	}
+}
+
+func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) {
+	if now-b.indexAt > indexRefresh {
+		clear(b.indexes)
+		b.indexAt = now
+	}
+	for i := range ifs {
+		idx, ok := b.indexes[ifs[i].Name]
+		if !ok {
+			idx = b.indexOf(ifs[i].Name)
+			b.indexes[ifs[i].Name] = idx
+		}
+		ifs[i].Index = idx
+	}
+}
+
+// Close closes the file.
+func (b *Backend) Close() error { return b.file.Close() }
+
+func systemIndex(name string) int {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return 0
+	}
+	return ifi.Index
+}

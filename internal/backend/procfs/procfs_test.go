@@ -1,0 +1,251 @@
+package procfs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netwatch-dev/netwatch/internal/ifsel"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+const header = "Inter-|   Receive                                                |  Transmit\n" +
+	" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+
+func TestParseFixture(t *testing.T) {
+	b, err := Open(Options{Root: "testdata/basic", IndexOf: fakeIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []stats.InterfaceCounters{
+		{Name: "lo", Index: 1, Counters: stats.Counters{RxBytes: 3245, RxPackets: 30, TxBytes: 3245, TxPackets: 30},
+			Errors: &stats.ErrorCounters{}},
+		{Name: "eth0", Index: 2, Counters: stats.Counters{RxBytes: 1<<64 - 1, RxPackets: 1 << 32, TxBytes: 987654321012, TxPackets: 123456},
+			Errors: &stats.ErrorCounters{RxErrors: 1, RxDrops: 2, TxErrors: 7, TxDrops: 8}},
+		{Name: "wlp2s0", Index: 3, Counters: stats.Counters{RxBytes: 12345678901, RxPackets: 9876, TxBytes: 2345678, TxPackets: 4321},
+			Errors: &stats.ErrorCounters{}},
+	}
+	assertInterfaces(t, snap.Interfaces, want)
+	if snap.Mono <= 0 || snap.Wall.IsZero() {
+		t.Errorf("snapshot not stamped: mono=%v wall=%v", snap.Mono, snap.Wall)
+	}
+	if got := b.Source(); got != (stats.Source{Backend: "procfs"}) {
+		t.Errorf("Source() = %+v", got)
+	}
+}
+
+func fakeIndex(name string) int {
+	return map[string]int{"lo": 1, "eth0": 2, "wlp2s0": 3}[name]
+}
+
+func assertInterfaces(t *testing.T, got, want []stats.InterfaceCounters) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d interfaces, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Name != w.Name || g.Index != w.Index || g.Counters != w.Counters {
+			t.Errorf("interface %d = %s/%d %+v, want %s/%d %+v", i, g.Name, g.Index, g.Counters, w.Name, w.Index, w.Counters)
+		}
+		if (g.Errors == nil) != (w.Errors == nil) || (g.Errors != nil && *g.Errors != *w.Errors) {
+			t.Errorf("interface %s errors = %+v, want %+v", w.Name, g.Errors, w.Errors)
+		}
+	}
+}
+
+func TestParseSelection(t *testing.T) {
+	sel, err := ifsel.New([]string{"e*,lo"}, []string{"lo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(Options{Root: "testdata/basic", Selector: sel, IndexOf: fakeIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Interfaces) != 1 || snap.Interfaces[0].Name != "eth0" {
+		t.Fatalf("selected %+v, want only eth0", snap.Interfaces)
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	good := "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+	tests := []struct {
+		name, data, wantErr string
+	}{
+		{"empty file", "", "missing header"},
+		{"one header line", header[:strings.Index(header, "\n")+1], "missing header"},
+		{"bad first header", "garbage\n" + header[strings.Index(header, "\n")+1:] + good, `line 1 "garbage": not a /proc/net/dev header`},
+		{"no colon", header + "  eth0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "line 3"},
+		{"empty name", header + "   : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "empty interface name"},
+		{"too few columns", header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n", "15 counter columns, want 16"},
+		{"too many columns", header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", "more than 16"},
+		{"not a number", header + "  eth0: 1 2 3 4 x 6 7 8 9 10 11 12 13 14 15 16\n", `column 5: "x" is not a number`},
+		{"negative", header + "  eth0: -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "column 1"},
+		{"overflow", header + "  eth0: 18446744073709551616 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "overflows 64 bits"},
+		{"bad line after good", header + good + "  eth1: 1 2\n", "line 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Parser
+			_, err := p.Parse([]byte(tt.data), nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Parse error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseTolerates(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       []string
+	}{
+		{"no trailing newline", header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", []string{"eth0"}},
+		{"blank lines", header + "\n  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n\n", []string{"eth0"}},
+		{"no space after colon", header + "eth0:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0"}},
+		{"tabs", header + "\teth0:\t1\t2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0"}},
+		{"header only", header, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Parser
+			got, err := p.Parse([]byte(tt.data), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, ic := range got {
+				names = append(names, ic.Name)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(tt.want) {
+				t.Fatalf("names = %v, want %v", names, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open(Options{Root: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "procfs:") {
+		t.Fatalf("Open on empty root: %v", err)
+	}
+	root := t.TempDir()
+	writeDev(t, root, header+"  eth0: 1 2\n")
+	if _, err := Open(Options{Root: root}); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("Open on malformed file: %v", err)
+	}
+}
+
+// TestReadSeesChanges checks that the kept-open file and reused buffer give
+// fresh contents on every read, including when the file grows.
+func TestReadSeesChanges(t *testing.T) {
+	root := t.TempDir()
+	writeDev(t, root, header+"  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n")
+	b, err := Open(Options{Root: root, IndexOf: func(string) int { return 0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	big := header
+	for i := range 500 {
+		big += fmt.Sprintf("  eth%d: %d 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", i, i*100)
+	}
+	// Overwrite in place (same inode) as procfs regenerates contents.
+	if err := os.WriteFile(filepath.Join(root, "net", "dev"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Interfaces) != 500 || snap.Interfaces[499].RxBytes != 49900 {
+		t.Fatalf("after growth: %d interfaces, last %+v", len(snap.Interfaces), snap.Interfaces[len(snap.Interfaces)-1])
+	}
+}
+
+func TestReadCancelled(t *testing.T) {
+	b, err := Open(Options{Root: "testdata/basic", IndexOf: fakeIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := b.Read(ctx); err == nil {
+		t.Fatal("Read on a cancelled context succeeded")
+	}
+}
+
+// TestLiveProc reads the running system's /proc/net/dev, where present.
+func TestLiveProc(t *testing.T) {
+	if _, err := os.Stat("/proc/net/dev"); err != nil {
+		t.Skip("no /proc/net/dev on this system")
+	}
+	b, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ic := range snap.Interfaces {
+		if ic.Name == "lo" && ic.Index == 1 {
+			return
+		}
+	}
+	t.Fatalf("lo with index 1 not in %+v", snap.Interfaces)
+}
+
+func writeDev(t testing.TB, root, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(root, "net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "net", "dev"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func benchmarkRead(b *testing.B, n int) {
+	root := b.TempDir()
+	data := header
+	for i := range n {
+		data += fmt.Sprintf("%6s: %d %d 0 0 0 0 0 0 %d %d 0 0 0 0 0 0\n", fmt.Sprintf("veth%d", i), 1e9+i, 1e6+i, 2e9+i, 2e6+i)
+	}
+	writeDev(b, root, data)
+	be, err := Open(Options{Root: root, IndexOf: func(string) int { return 1 }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := be.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRead is one procfs sample (read + parse) of a small and a
+// 500-interface /proc/net/dev.
+func BenchmarkRead(b *testing.B) {
+	for _, n := range []int{4, 16, 256, 500} {
+		b.Run(fmt.Sprintf("ifaces=%d", n), func(b *testing.B) { benchmarkRead(b, n) })
+	}
+}
