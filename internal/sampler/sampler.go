@@ -1,0 +1,122 @@
+// Package sampler turns a backend's cumulative counters into a stream of
+// samples: it takes a baseline read, reads again on every tick of an
+// absolute schedule (so drift does not accumulate), and computes rates from
+// the measured time between reads, never from the nominal interval.
+package sampler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/clock"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// Reader is the part of a backend the sampler needs.
+type Reader interface {
+	Source() stats.Source
+	Read(ctx context.Context) (stats.Snapshot, error)
+}
+
+// Config says how often and how long to sample.
+type Config struct {
+	// Interval between reads; must be positive.
+	Interval time.Duration
+	// Count stops after this many samples; 0 means no limit.
+	Count int
+	// Duration stops after the sample that ends at or after this much time
+	// from the baseline read; 0 means no limit.
+	Duration time.Duration
+	// Logger receives diagnostics (resets, interfaces coming and going).
+	// Nil discards them.
+	Logger *slog.Logger
+
+	// now and sleepUntil replace the clock in tests.
+	now        func() time.Duration
+	sleepUntil func(ctx context.Context, deadline time.Duration) error
+}
+
+// Run samples r until ctx is cancelled or the configured count or duration
+// is reached, calling emit with each sample. Cancellation is not an error:
+// Run returns nil, after emit has returned for every sample it started.
+func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) error) error {
+	if cfg.Interval <= 0 {
+		return fmt.Errorf("sampler: interval must be positive, got %v", cfg.Interval)
+	}
+	if cfg.now == nil {
+		cfg.now = clock.Monotonic
+	}
+	if cfg.sleepUntil == nil {
+		cfg.sleepUntil = sleepUntil
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	prev, err := r.Read(ctx)
+	if err != nil {
+		return canceledIsNil(ctx, fmt.Errorf("baseline read: %w", err))
+	}
+	t := newTracker(log)
+	t.baseline(prev)
+	start := cfg.now()
+	emitted := 0
+	for tick := 1; ; tick++ {
+		deadline := start + time.Duration(tick)*cfg.Interval
+		if now := cfg.now(); now > deadline {
+			// A slow read or a descheduled process missed ticks: skip
+			// them and stay on the grid instead of bunching reads.
+			missed := int((now - deadline) / cfg.Interval)
+			tick += missed + 1
+			deadline = start + time.Duration(tick)*cfg.Interval
+			log.Debug("missed ticks", "count", missed+1)
+		}
+		if err := cfg.sleepUntil(ctx, deadline); err != nil {
+			return canceledIsNil(ctx, err)
+		}
+		cur, err := r.Read(ctx)
+		if err != nil {
+			return canceledIsNil(ctx, fmt.Errorf("read: %w", err))
+		}
+		sample := t.next(r.Source(), prev, cur)
+		prev = cur
+		if err := emit(sample); err != nil {
+			return err
+		}
+		emitted++
+		if cfg.Count > 0 && emitted >= cfg.Count {
+			return nil
+		}
+		if cfg.Duration > 0 && cur.Mono-start >= cfg.Duration-cfg.Interval/2 {
+			return nil
+		}
+	}
+}
+
+// canceledIsNil turns any error that happened because ctx was cancelled
+// (the context error itself, or a read interrupted by it) into nil.
+func canceledIsNil(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// sleepUntil sleeps until the CLOCK_MONOTONIC deadline or ctx is done.
+func sleepUntil(ctx context.Context, deadline time.Duration) error {
+	d := deadline - clock.Monotonic()
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

@@ -1,0 +1,269 @@
+package sampler
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// fakeClock is a monotonic clock that only moves when the sampler sleeps.
+type fakeClock struct {
+	now   time.Duration
+	lag   func(tick int) time.Duration // how late each wake-up is
+	ticks int
+	sleps []time.Duration // deadlines asked for
+}
+
+func (c *fakeClock) Now() time.Duration { return c.now }
+
+func (c *fakeClock) SleepUntil(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.sleps = append(c.sleps, d)
+	c.ticks++
+	if d > c.now {
+		c.now = d
+	}
+	if c.lag != nil {
+		c.now += c.lag(c.ticks)
+	}
+	return nil
+}
+
+// fakeReader returns scripted interface counters, stamped by the fake clock
+// plus a per-read offset (the read's own latency).
+type fakeReader struct {
+	clock  *fakeClock
+	script [][]stats.InterfaceCounters
+	reads  int
+	err    error
+}
+
+func (r *fakeReader) Source() stats.Source { return stats.Source{Backend: "fake"} }
+
+func (r *fakeReader) Read(ctx context.Context) (stats.Snapshot, error) {
+	if r.err != nil && r.reads > 0 {
+		return stats.Snapshot{}, r.err
+	}
+	i := min(r.reads, len(r.script)-1)
+	r.reads++
+	return stats.Snapshot{Mono: r.clock.now, Wall: time.Unix(0, int64(r.clock.now)).UTC(), Interfaces: r.script[i]}, nil
+}
+
+func ifc(name string, index int, rxB, rxP, txB, txP uint64) stats.InterfaceCounters {
+	return stats.InterfaceCounters{Name: name, Index: index, Counters: stats.Counters{RxBytes: rxB, RxPackets: rxP, TxBytes: txB, TxPackets: txP}}
+}
+
+func run(t *testing.T, r *fakeReader, cfg Config) []stats.Sample {
+	t.Helper()
+	cfg.now, cfg.sleepUntil = r.clock.Now, r.clock.SleepUntil
+	var out []stats.Sample
+	if err := Run(context.Background(), r, cfg, func(s stats.Sample) error { out = append(out, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRatesUseMeasuredInterval(t *testing.T) {
+	clk := &fakeClock{now: time.Second, lag: func(tick int) time.Duration {
+		return []time.Duration{0, 50 * time.Millisecond, 0, 250 * time.Millisecond}[tick%4]
+	}}
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
+		{ifc("eth0", 2, 0, 0, 0, 0)},
+		{ifc("eth0", 2, 1050, 10, 2100, 21)},   // 1.05 s later
+		{ifc("eth0", 2, 1950, 19, 2100, 21)},   // 0.90 s: grid restores
+		{ifc("eth0", 2, 3200, 30, 2200, 22)},   // 1.25 s late wake-up
+		{ifc("eth0", 2, 3200, 30, 2200, 22)},   // idle
+	}}
+	got := run(t, r, Config{Interval: time.Second, Count: 4})
+	want := []struct {
+		interval time.Duration
+		rxBps    float64
+		txPps    float64
+	}{
+		{1050 * time.Millisecond, 1000, 20},
+		{950 * time.Millisecond, 900 / 0.95, 0},
+		{1250 * time.Millisecond, 1250 / 1.25, 1 / 1.25},
+		{750 * time.Millisecond, 0, 0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d samples, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		s := got[i]
+		if s.Interval != w.interval || s.Resolution != w.interval {
+			t.Errorf("sample %d interval = %v resolution %v, want %v", i, s.Interval, s.Resolution, w.interval)
+		}
+		ifs := s.Interfaces[0]
+		if !near(ifs.RxBytesPerSec, w.rxBps) || !near(ifs.TxPacketsPerSec, w.txPps) {
+			t.Errorf("sample %d rates rx=%v B/s tx=%v pkt/s, want %v, %v", i, ifs.RxBytesPerSec, ifs.TxPacketsPerSec, w.rxBps, w.txPps)
+		}
+		if s.Backend != "fake" {
+			t.Errorf("sample %d source %+v", i, s.Source)
+		}
+	}
+	if got[2].Interfaces[0].RxBytes != 3200 {
+		t.Errorf("cumulative counters not carried: %+v", got[2].Interfaces[0])
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+// TestScheduleDoesNotDrift: every deadline lies on the grid start+k*interval
+// however late the wake-ups are, and missed ticks are skipped, not bunched.
+func TestScheduleDoesNotDrift(t *testing.T) {
+	clk := &fakeClock{now: 0, lag: func(tick int) time.Duration {
+		if tick == 5 {
+			return 3500 * time.Microsecond // a stall until 8.5ms: ticks 6, 7 and 8 are missed
+		}
+		return 300 * time.Microsecond
+	}}
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{{ifc("lo", 1, 0, 0, 0, 0)}}}
+	run(t, r, Config{Interval: time.Millisecond, Count: 1000})
+	for i, d := range clk.sleps {
+		if d%time.Millisecond != 0 {
+			t.Fatalf("deadline %d = %v is off the 1ms grid", i, d)
+		}
+		if i > 0 && d <= clk.sleps[i-1] {
+			t.Fatalf("deadline %d = %v not after %v", i, d, clk.sleps[i-1])
+		}
+	}
+	if last := clk.sleps[len(clk.sleps)-1]; last != 1003*time.Millisecond {
+		t.Fatalf("after 1000 samples with 3 skipped ticks the last deadline is %v, want 1.003s", last)
+	}
+}
+
+func TestResetsAppearVanish(t *testing.T) {
+	clk := &fakeClock{}
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
+		{ifc("eth0", 2, 100, 1, 100, 1), ifc("eth1", 3, 500, 5, 0, 0)},
+		// eth0 counters go backwards (reset); eth1 vanishes; eth2 appears
+		{ifc("eth0", 2, 10, 1, 100, 1), ifc("eth2", 4, 7, 7, 7, 7)},
+		// eth0 from its new baseline; eth2 from its baseline; eth1 is back
+		{ifc("eth0", 2, 1010, 2, 100, 1), ifc("eth1", 3, 900, 9, 0, 0), ifc("eth2", 4, 8, 8, 8, 8)},
+		// eth1 recreated with a new index: re-baselined, not compared
+		{ifc("eth0", 2, 1010, 2, 100, 1), ifc("eth1", 9, 1000, 10, 0, 0), ifc("eth2", 4, 8, 8, 8, 8)},
+		// 32-bit wrap on tx of eth2: treated as reset, never a spike
+		{ifc("eth0", 2, 1010, 2, 100, 1), ifc("eth1", 9, 1100, 11, 0, 0), ifc("eth2", 4, 9, 9, 2, 9)},
+	}}
+	got := run(t, r, Config{Interval: time.Second, Count: 4})
+	names := func(s stats.Sample) string {
+		var n []string
+		for _, i := range s.Interfaces {
+			n = append(n, i.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	wantNames := []string{"", "eth0,eth2", "eth0,eth2", "eth0,eth1"}
+	for i, w := range wantNames {
+		if names(got[i]) != w {
+			t.Errorf("sample %d interfaces = %q, want %q", i, names(got[i]), w)
+		}
+	}
+	if rx := got[1].Interfaces[0].RxBytesPerSec; rx != 1000 {
+		t.Errorf("eth0 after reset: rx %v B/s, want 1000", rx)
+	}
+	if rx := got[3].Interfaces[1].RxBytesPerSec; rx != 100 {
+		t.Errorf("recreated eth1: rx %v B/s, want 100", rx)
+	}
+	for _, s := range got {
+		for _, i := range s.Interfaces {
+			if i.RxBytesPerSec < 0 || i.TxBytesPerSec < 0 || i.RxBytesPerSec > 1e6 || i.TxBytesPerSec > 1e6 {
+				t.Errorf("spike or negative rate %+v", i)
+			}
+		}
+	}
+	if got[1].Interfaces == nil || got[0].Interfaces == nil {
+		t.Error("interfaces must be an empty slice, not nil")
+	}
+}
+
+func TestDurationAndCount(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want int
+	}{
+		{"count", Config{Interval: 10 * time.Millisecond, Count: 7}, 7},
+		{"duration", Config{Interval: 10 * time.Millisecond, Duration: 100 * time.Millisecond}, 10},
+		{"duration not a multiple", Config{Interval: 30 * time.Millisecond, Duration: 100 * time.Millisecond}, 3},
+		{"count before duration", Config{Interval: 10 * time.Millisecond, Count: 2, Duration: time.Second}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &fakeReader{clock: &fakeClock{}, script: [][]stats.InterfaceCounters{{ifc("lo", 1, 0, 0, 0, 0)}}}
+			if got := len(run(t, r, tt.cfg)); got != tt.want {
+				t.Fatalf("%d samples, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	clk := &fakeClock{}
+	boom := errors.New("boom")
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{{}}, err: boom}
+	err := Run(context.Background(), r, Config{Interval: time.Millisecond, now: clk.Now, sleepUntil: clk.SleepUntil}, func(stats.Sample) error { return nil })
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "read:") {
+		t.Fatalf("read error = %v", err)
+	}
+	if err := Run(context.Background(), r, Config{}, nil); err == nil {
+		t.Fatal("zero interval accepted")
+	}
+	r = &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{{}}}
+	stop := errors.New("stop")
+	err = Run(context.Background(), r, Config{Interval: time.Millisecond, now: clk.Now, sleepUntil: clk.SleepUntil}, func(stats.Sample) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Fatalf("emit error = %v", err)
+	}
+}
+
+func TestCancelIsClean(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	clk := &fakeClock{}
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{{ifc("lo", 1, 0, 0, 0, 0)}}}
+	n := 0
+	err := Run(ctx, r, Config{Interval: time.Millisecond, now: clk.Now, sleepUntil: clk.SleepUntil}, func(stats.Sample) error {
+		n++
+		if n == 3 {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("after cancel: err=%v samples=%d, want nil and 3", err, n)
+	}
+}
+
+// TestRealClock runs against the real clock briefly: the measured intervals
+// are what rates use, and they are positive.
+func TestRealClock(t *testing.T) {
+	r := &fakeReader{clock: &fakeClock{}, script: [][]stats.InterfaceCounters{{ifc("lo", 1, 0, 0, 0, 0)}}}
+	var got []stats.Sample
+	err := Run(context.Background(), realReader{r}, Config{Interval: time.Millisecond, Count: 5}, func(s stats.Sample) error {
+		got = append(got, s)
+		return nil
+	})
+	if err != nil || len(got) != 5 {
+		t.Fatalf("err=%v samples=%d", err, len(got))
+	}
+	for _, s := range got {
+		if s.Interval <= 0 {
+			t.Fatalf("non-positive measured interval %v", s.Interval)
+		}
+	}
+}
+
+type realReader struct{ *fakeReader }
+
+func (r realReader) Read(ctx context.Context) (stats.Snapshot, error) {
+	s, err := r.fakeReader.Read(ctx)
+	s.Mono = time.Duration(time.Now().UnixNano())
+	return s, err
+}
