@@ -1,0 +1,74 @@
+package output
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Format is a stream output format.
+type Format string
+
+// The stream formats.
+const (
+	FormatTable  Format = "table"
+	FormatNDJSON Format = "ndjson"
+	FormatCSV    Format = "csv"
+)
+
+// Formats lists the valid formats in the order they are documented.
+var Formats = []Format{FormatTable, FormatNDJSON, FormatCSV}
+
+// ParseFormat returns the Format named by s (case-insensitive, surrounding
+// spaces ignored).
+func ParseFormat(s string) (Format, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	for _, f := range Formats {
+		if name == string(f) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv)", s)
+}
+
+// Units selects how the table shows byte rates.
+type Units int
+
+// The table units.
+const (
+	Bytes Units = iota // bytes per second: B/s, kB/s (or KiB/s), ...
+	Bits               // bits per second: bit/s, kbit/s (or Kibit/s), ...
+)
+
+// String returns the name ParseUnits accepts.
+func (u Units) String() string {
+	switch u {
+	case Bytes:
+		return "bytes"
+	case Bits:
+		return "bits"
+	}
+	return fmt.Sprintf("Units(%d)", int(u))
+}
+
+// ParseUnits returns the Units named by s: "bytes" or "bits"
+// (case-insensitive, surrounding spaces ignored).
+func ParseUnits(s string) (Units, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "bytes":
+		return Bytes, nil
+	case "bits":
+		return Bits, nil
+	}
+	return 0, fmt.Errorf("output: unknown units %q (valid: bytes, bits)", s)
+}
+
+// TableOptions configures the table format. The other formats ignore it.
+type TableOptions struct {
+	// Units shows byte rates as bytes or bits per second.
+	Units Units
+	// IEC uses binary prefixes (1024: KiB/s, Mibit/s) instead of SI (1000).
+	IEC bool
+	// Location is the time zone of the TIME column; nil means time.Local.
+	Location *time.Location
+}

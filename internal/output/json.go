@@ -1,0 +1,149 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// wireSample is the JSON contract for one sample (DESIGN.md, "Output
+// contract"). Field order is output order. Scripts depend on it: add fields,
+// never change the meaning of one.
+type wireSample struct {
+	Time         string          `json:"time"` // RFC 3339, UTC, nine-digit fraction
+	Backend      string          `json:"backend"`
+	Attach       string          `json:"attach,omitempty"` // ebpf only: tcx, tc or xdp
+	IntervalNs   int64           `json:"interval_ns"`
+	ResolutionNs int64           `json:"resolution_ns"`
+	ExactBins    bool            `json:"exact_bins"`
+	Interfaces   []wireInterface `json:"interfaces"` // never null
+}
+
+// wireInterface is one interface of a wireSample.
+type wireInterface struct {
+	Name            string  `json:"name"`
+	Index           int     `json:"index"`
+	RxBytes         uint64  `json:"rx_bytes"`
+	RxPackets       uint64  `json:"rx_packets"`
+	TxBytes         uint64  `json:"tx_bytes"`
+	TxPackets       uint64  `json:"tx_packets"`
+	RxBytesPerSec   float64 `json:"rx_bytes_per_sec"`
+	RxPacketsPerSec float64 `json:"rx_packets_per_sec"`
+	TxBytesPerSec   float64 `json:"tx_bytes_per_sec"`
+	TxPacketsPerSec float64 `json:"tx_packets_per_sec"`
+	// The embedded pointer's fields are flattened into the object and
+	// omitted entirely when it is nil.
+	*wireErrors
+}
+
+// wireErrors are the error and drop counters, present only when the backend
+// has them.
+type wireErrors struct {
+	RxErrors uint64 `json:"rx_errors"`
+	RxDrops  uint64 `json:"rx_drops"`
+	TxErrors uint64 `json:"tx_errors"`
+	TxDrops  uint64 `json:"tx_drops"`
+}
+
+// wireBuilder converts samples to their wire form, reusing its storage
+// between calls. The result is valid until the next call.
+type wireBuilder struct {
+	sample wireSample
+	ifaces []wireInterface
+	errs   []wireErrors
+	tbuf   []byte
+}
+
+func (wb *wireBuilder) build(s stats.Sample) *wireSample {
+	if wb.ifaces == nil {
+		wb.ifaces = make([]wireInterface, 0, len(s.Interfaces))
+	}
+	wb.ifaces = wb.ifaces[:0]
+	wb.errs = wb.errs[:0]
+	for _, in := range s.Interfaces {
+		if in.Errors != nil {
+			wb.errs = append(wb.errs, wireErrors(*in.Errors))
+		}
+	}
+	next := 0
+	for _, in := range s.Interfaces {
+		wi := wireInterface{
+			Name:            in.Name,
+			Index:           in.Index,
+			RxBytes:         in.RxBytes,
+			RxPackets:       in.RxPackets,
+			TxBytes:         in.TxBytes,
+			TxPackets:       in.TxPackets,
+			RxBytesPerSec:   finite(in.RxBytesPerSec),
+			RxPacketsPerSec: finite(in.RxPacketsPerSec),
+			TxBytesPerSec:   finite(in.TxBytesPerSec),
+			TxPacketsPerSec: finite(in.TxPacketsPerSec),
+		}
+		if in.Errors != nil {
+			// wb.errs is fully appended above, so these pointers stay valid.
+			wi.wireErrors = &wb.errs[next]
+			next++
+		}
+		wb.ifaces = append(wb.ifaces, wi)
+	}
+	wb.tbuf = appendTime(wb.tbuf[:0], s.Time)
+	wb.sample = wireSample{
+		Time:         string(wb.tbuf),
+		Backend:      s.Backend,
+		Attach:       s.Attach,
+		IntervalNs:   int64(s.Interval),
+		ResolutionNs: int64(s.Resolution),
+		ExactBins:    s.ExactBins,
+		Interfaces:   wb.ifaces,
+	}
+	return &wb.sample
+}
+
+// newEncoder returns a JSON encoder that leaves <, > and & readable.
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// MarshalSample returns the contract JSON object for s, compact, without a
+// trailing newline:
+//
+//	{"time":"2026-11-23T10:00:00.123456789Z","backend":"ebpf","attach":"tcx",
+//	 "interval_ns":10000123,"resolution_ns":10000123,"exact_bins":false,
+//	 "interfaces":[{"name":"eth0","index":2,"rx_bytes":123,"rx_packets":4,
+//	   "tx_bytes":567,"tx_packets":8,"rx_bytes_per_sec":1500000,
+//	   "rx_packets_per_sec":1200,"tx_bytes_per_sec":200000,"tx_packets_per_sec":300,
+//	   "rx_errors":0,"rx_drops":0,"tx_errors":0,"tx_drops":0}]}
+//
+// "attach" is present only when the source names an attach mode, the
+// error and drop fields only when the backend has them, and "interfaces" is
+// always an array, in the sample's order. Rates that are NaN or infinite are
+// written as 0.
+func MarshalSample(s stats.Sample) ([]byte, error) {
+	var buf bytes.Buffer
+	var wb wireBuilder
+	if err := newEncoder(&buf).Encode(wb.build(s)); err != nil {
+		return nil, fmt.Errorf("output: marshal sample: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// WriteSnapshotJSON writes s as one indented JSON object (the same fields as
+// MarshalSample) followed by a newline, with a single Write call.
+func WriteSnapshotJSON(w io.Writer, s stats.Sample) error {
+	var buf bytes.Buffer
+	var wb wireBuilder
+	enc := newEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(wb.build(s)); err != nil {
+		return fmt.Errorf("output: marshal snapshot: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("output: write snapshot: %w", err)
+	}
+	return flush(w)
+}

@@ -1,0 +1,35 @@
+package output
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// timeLayout is RFC 3339 with a fixed nine-digit fraction, so every
+// timestamp has the same length and sorts as a string.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// appendTime appends t in UTC in timeLayout.
+func appendTime(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, timeLayout)
+}
+
+// finite returns x, or 0 when x is NaN or infinite. It also turns -0 into 0.
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) || x == 0 {
+		return 0
+	}
+	return x
+}
+
+// appendRate appends finite(x) the way encoding/json writes a float64:
+// plain decimal ('f', shortest) below 1e21 in magnitude, exponent form
+// beyond, so CSV and JSON show the same number.
+func appendRate(b []byte, x float64) []byte {
+	x = finite(x)
+	if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
+	}
+	return strconv.AppendFloat(b, x, 'f', -1, 64)
+}
