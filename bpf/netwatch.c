@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * netwatch: per-CPU byte and packet counters per interface and direction,
+ * with optional in-kernel time bins. Programs only count and always pass the
+ * packet (TC_ACT_UNSPEC / XDP_PASS).
+ *
+ * What is counted is what the wire carries, as a NIC's own counters do: the
+ * L2 frame without FCS (plus an offloaded VLAN tag), and a GSO/GRO
+ * super-packet as its gso_segs segments, each with its own headers.
+ *
+ * Maps (sizes are set by userspace at load time, see maps.go):
+ *   counters  PERCPU_HASH  {ifindex, dir} -> struct nw_value
+ *             Entries are created by userspace for every attached interface
+ *             (two per interface); a packet on an ifindex without an entry is
+ *             not counted. Default bound: 1024 interfaces (2048 entries).
+ *   bins      PERCPU_ARRAY (slot << ring_shift | bin & ring_mask) -> struct nw_bin
+ *             One ring of 1 << ring_shift bins per (interface, direction)
+ *             slot, written once per bin change. Only present when bins are on.
+ *
+ * The hot path is one map lookup and in-place adds: no atomics, no locks, no
+ * bpf_map_update_elem (a per-CPU hash update takes a bucket lock).
+ *
+ * Ordering contract with the userspace reader (reader.go): in both value
+ * types the bin number is stored after the counts it labels, and the program
+ * writes the bin number before the counts. The kernel copies a value to
+ * userspace in ascending address order, so a reader that sees an old bin
+ * number also sees that bin's old counts, and a new bin number is either the
+ * bin in progress (not complete, ignored) or one whose ring entry was fully
+ * written before the counters value moved on.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define NW_DIR_RX 0
+#define NW_DIR_TX 1
+#define NW_NO_SLOT 0xffffffffU
+
+/* Keep the stores in program order (see the ordering contract above). */
+#define barrier() asm volatile("" ::: "memory")
+
+struct nw_key {
+	__u32 ifindex;
+	__u32 dir; /* NW_DIR_RX or NW_DIR_TX */
+};
+
+struct nw_value {
+	__u64 bytes;       /* cumulative since the entry was created */
+	__u64 packets;
+	__u64 cur_bytes;   /* the bin in progress on this CPU */
+	__u64 cur_packets;
+	__u64 cur_bin;     /* bin number: ktime / bin_width_ns */
+	__u64 cur_start;   /* cur_bin * bin_width_ns */
+	__u32 slot;        /* ring slot in bins, NW_NO_SLOT for none */
+	__u32 _pad;
+};
+
+struct nw_bin {
+	__u64 bytes;
+	__u64 packets;
+	__u64 bin; /* which bin this entry holds; 0 = never written */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, struct nw_key);
+	__type(value, struct nw_value);
+	__uint(max_entries, 2048);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct nw_bin);
+	__uint(max_entries, 1);
+} bins SEC(".maps");
+
+/* Set at load time. bin_width_ns == 0 turns bins off. */
+volatile const __u64 bin_width_ns = 0;
+volatile const __u32 ring_shift = 0;
+volatile const __u64 ring_mask = 0;
+
+static __always_inline void nw_flush(struct nw_value *v)
+{
+	if (v->cur_packets == 0 || v->slot == NW_NO_SLOT)
+		return;
+	__u32 idx = (v->slot << ring_shift) | (__u32)(v->cur_bin & ring_mask);
+	struct nw_bin *b = bpf_map_lookup_elem(&bins, &idx);
+	if (!b)
+		return;
+	b->bin = v->cur_bin;
+	barrier();
+	b->bytes = v->cur_bytes;
+	b->packets = v->cur_packets;
+}
+
+static __always_inline void nw_count(__u32 ifindex, __u32 dir, __u64 bytes, __u64 packets)
+{
+	struct nw_key key = { .ifindex = ifindex, .dir = dir };
+	struct nw_value *v = bpf_map_lookup_elem(&counters, &key);
+	if (!v)
+		return;
+	v->bytes += bytes;
+	v->packets += packets;
+
+	__u64 width = bin_width_ns;
+	if (width == 0)
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - v->cur_start < width) {
+		v->cur_bytes += bytes;
+		v->cur_packets += packets;
+		return;
+	}
+	/* First packet of a new bin on this CPU: move the finished one to the
+	 * ring, then start the new one (the only division). */
+	nw_flush(v);
+	barrier();
+	__u64 bin = now / width;
+	v->cur_bin = bin;
+	barrier();
+	v->cur_start = bin * width;
+	v->cur_bytes = bytes;
+	v->cur_packets = packets;
+}
+
+/* Header length (L2 + L3 + L4) of a GSO packet, as qdisc_pkt_len_init
+ * computes it. Reads only the headers. Returns the bytes parsed so far when a
+ * header cannot be read or the protocol has no known L4 header. */
+static __always_inline __u32 nw_hdr_len(struct __sk_buff *skb)
+{
+	__u32 off = ETH_HLEN;
+	__be16 proto;
+	__u8 l4;
+
+	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)))
+		return 0;
+
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)))
+			return off;
+		off += 4;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__u8 vihl;
+		if (bpf_skb_load_bytes(skb, off, &vihl, 1) ||
+		    bpf_skb_load_bytes(skb, off + offsetof(struct iphdr, protocol), &l4, 1))
+			return off;
+		__u32 ihl = (vihl & 0x0f) * 4;
+		if (ihl < sizeof(struct iphdr))
+			return off;
+		off += ihl;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, off + offsetof(struct ipv6hdr, nexthdr), &l4, 1))
+			return off;
+		off += sizeof(struct ipv6hdr);
+		/* Extension headers, as far as sane. */
+#pragma unroll
+		for (int i = 0; i < 6; i++) {
+			__u8 ext[2];
+			__u32 len;
+			if (l4 != IPPROTO_HOPOPTS && l4 != IPPROTO_ROUTING &&
+			    l4 != IPPROTO_DSTOPTS && l4 != IPPROTO_FRAGMENT && l4 != IPPROTO_AH)
+				break;
+			if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
+				return off;
+			if (l4 == IPPROTO_FRAGMENT)
+				len = 8;
+			else if (l4 == IPPROTO_AH)
+				len = ((__u32)ext[1] + 2) * 4;
+			else
+				len = ((__u32)ext[1] + 1) * 8;
+			l4 = ext[0];
+			off += len;
+		}
+	} else {
+		return off;
+	}
+
+	if (l4 == IPPROTO_TCP) {
+		__u8 doff;
+		if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
+			return off;
+		return off + (doff >> 4) * 4;
+	}
+	if (l4 == IPPROTO_UDP)
+		return off + sizeof(struct udphdr);
+	return off;
+}
+
+static __always_inline int nw_tc(struct __sk_buff *skb, __u32 dir)
+{
+	__u64 bytes = skb->len;
+	__u64 segs = skb->gso_segs;
+	/* An offloaded VLAN tag is on the wire but not in skb->len. */
+	__u32 vlan = skb->vlan_present ? 4 : 0;
+
+	if (segs > 1 || (segs == 0 && skb->gso_size)) {
+		__u32 hdr = nw_hdr_len(skb);
+		if (segs == 0) {
+			/* Untrusted GSO (SKB_GSO_DODGY) may not carry a count. */
+			__u32 size = skb->gso_size;
+			segs = bytes > hdr ? (bytes - hdr + size - 1) / size : 1;
+		}
+		bytes += (segs - 1) * hdr;
+	} else {
+		segs = 1;
+	}
+	bytes += segs * vlan;
+	nw_count(skb->ifindex, dir, bytes, segs);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int netwatch_tc_in(struct __sk_buff *skb)
+{
+	return nw_tc(skb, NW_DIR_RX);
+}
+
+SEC("tc")
+int netwatch_tc_eg(struct __sk_buff *skb)
+{
+	return nw_tc(skb, NW_DIR_TX);
+}
+
+/* xdp.frags: accepted on devices whose MTU needs multi-buffer frames;
+ * bpf_xdp_get_buff_len counts all fragments. */
+SEC("xdp.frags")
+int netwatch_xdp(struct xdp_md *ctx)
+{
+	nw_count(ctx->ingress_ifindex, NW_DIR_RX, bpf_xdp_get_buff_len(ctx), 1);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
