@@ -23,13 +23,19 @@ func finite(x float64) float64 {
 	return x
 }
 
-// appendRate appends finite(x) the way encoding/json writes a float64:
-// plain decimal ('f', shortest) below 1e21 in magnitude, exponent form
-// beyond, so CSV and JSON show the same number.
+// appendRate appends finite(x) exactly as encoding/json writes a float64:
+// shortest plain decimal for magnitudes in [1e-6, 1e21), exponent form
+// ("1e+21", "1e-7") outside, so CSV and JSON show the same number.
 func appendRate(b []byte, x float64) []byte {
 	x = finite(x)
 	if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
-		return strconv.AppendFloat(b, x, 'g', -1, 64)
+		b = strconv.AppendFloat(b, x, 'e', -1, 64)
+		// Like encoding/json: e-07 becomes e-7.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+		return b
 	}
 	return strconv.AppendFloat(b, x, 'f', -1, 64)
 }

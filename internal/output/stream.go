@@ -67,8 +67,10 @@ func (st *stream) Write(s stats.Sample) error {
 	if err := st.r.render(s); err != nil {
 		return fmt.Errorf("output: %s: %w", st.format, err)
 	}
-	if _, err := st.w.Write(st.buf.Bytes()); err != nil {
-		return fmt.Errorf("output: %s: write: %w", st.format, err)
+	if st.buf.Len() > 0 {
+		if _, err := st.w.Write(st.buf.Bytes()); err != nil {
+			return fmt.Errorf("output: %s: write: %w", st.format, err)
+		}
 	}
 	return flush(st.w)
 }
