@@ -1,0 +1,50 @@
+# netwatch — build, test, lint, benchmark, run.
+GO       ?= go
+BIN      ?= bin/netwatch
+ARGS     ?=
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+# Privileged tests (eBPF, network namespaces) run as root and skip otherwise;
+# NETWATCH_PRIVILEGED_TESTS=require turns such a skip into a failure (CI).
+TESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all build test lint generate bench compare run clean cross
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netwatch
+
+## test: every unit, fixture, golden, kernel and end-to-end test.
+test:
+	$(GO) test $(TESTFLAGS) ./...
+
+## lint: gofmt, go vet (linux and darwin), staticcheck.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_bpfe[lb]\.go$$')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+## cross: the macOS builds must keep compiling.
+cross:
+	GOOS=darwin GOARCH=amd64 $(GO) build -o /dev/null ./cmd/netwatch
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/netwatch
+
+## generate: rebuild the BPF objects with clang (bpf2go); the output is committed.
+generate:
+	$(GO) generate ./internal/backend/ebpf/
+
+## bench: per-packet and per-poll costs, printed as ratios against baselines
+## measured in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./internal/backend/procfs/ ./internal/output/
+	$(GO) test -run '^$$' -bench . -count 1 ./internal/backend/ebpf/
+
+## run: go run the CLI; pass arguments with ARGS="watch -n 100ms".
+run:
+	$(GO) run ./cmd/netwatch $(ARGS)
+
+clean:
+	rm -rf bin
