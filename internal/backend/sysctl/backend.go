@@ -1,15 +1,9 @@
 package sysctl
 
-import (
-	"github.com/netwatch-dev/netwatch/internal/ifsel"
-	"github.com/netwatch-dev/netwatch/internal/stats"
-)
+import "github.com/netwatch-dev/netwatch/internal/stats"
 
-// Backend reads macOS interface counters with sysctl. It holds no kernel
-// resources; Close is a no-op.
-type Backend struct {
-	sel ifsel.Selector
-}
+// Backend (defined per platform) reads macOS interface counters with
+// sysctl. It holds no kernel resources; Close is a no-op.
 
 // Source reports {Backend: "sysctl"}.
 func (b *Backend) Source() stats.Source { return stats.Source{Backend: "sysctl"} }

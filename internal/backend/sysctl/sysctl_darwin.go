@@ -26,6 +26,11 @@ const (
 // sysctl's size query and its read (ENOMEM).
 const listRetries = 3
 
+// Backend reads macOS interface counters with sysctl.
+type Backend struct {
+	sel ifsel.Selector
+}
+
 // Open checks that the sysctls answer and returns a Backend reading the
 // interfaces sel matches.
 func Open(sel ifsel.Selector) (*Backend, error) {

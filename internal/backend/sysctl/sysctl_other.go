@@ -13,6 +13,10 @@ import (
 
 var errUnsupported = fmt.Errorf("sysctl backend is only available on macOS: %w", errors.ErrUnsupported)
 
+// Backend exists on every system so callers compile; only Open on macOS
+// returns one.
+type Backend struct{}
+
 // Open fails on every system but macOS with an error wrapping
 // errors.ErrUnsupported.
 func Open(sel ifsel.Selector) (*Backend, error) { return nil, errUnsupported }
