@@ -66,6 +66,12 @@ type InterfaceSample struct {
 	Counters
 	Rates
 	Errors *ErrorCounters
+	// Summary describes the bins behind the sample when it covers more
+	// than one in-kernel time bin; nil otherwise.
+	Summary *Summary
+	// LostBins counts bins in the sample that the kernel overwrote before
+	// they were read: their counts are missing from the rates and counters.
+	LostBins int
 }
 
 // Sample is what the sampler emits once per interval.

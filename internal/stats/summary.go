@@ -14,22 +14,42 @@ type DirSummary struct {
 	P99BytesPerSec float64
 	// Bursts counts bins whose rate exceeded the burst threshold.
 	Bursts int
+	// Utilization and PeakUtilization are the average and peak rates as a
+	// fraction of the link speed; 0 when the link speed is unknown.
+	Utilization     float64
+	PeakUtilization float64
 }
 
 // Summary describes the bins behind one sample, per direction.
 type Summary struct {
 	Rx, Tx DirSummary
-	// Bins is how many bins the sample covers; LostBins how many of them
-	// were overwritten in the kernel before they were read (incomplete).
-	Bins     int
-	LostBins int
+	// Bins is how many bins the sample covers.
+	Bins int
+	// BurstThreshold is the rate in bytes per second above which a bin
+	// counts as a burst; 0 when burst counting is off.
+	BurstThreshold float64
+	// LinkBytesPerSec is the link speed, 0 when unknown.
+	LinkBytesPerSec float64
+}
+
+// SetUtilization fills the utilisation fields from the link speed and the
+// average rates over the sample.
+func (s *Summary) SetUtilization(linkBytesPerSec float64, r Rates) {
+	s.LinkBytesPerSec = linkBytesPerSec
+	if linkBytesPerSec <= 0 {
+		return
+	}
+	s.Rx.Utilization = r.RxBytesPerSec / linkBytesPerSec
+	s.Rx.PeakUtilization = s.Rx.PeakBytesPerSec / linkBytesPerSec
+	s.Tx.Utilization = r.TxBytesPerSec / linkBytesPerSec
+	s.Tx.PeakUtilization = s.Tx.PeakBytesPerSec / linkBytesPerSec
 }
 
 // Summarize computes peak, p99 and burst counts over bins of the given
 // width. threshold is in bytes per second; bins above it count as bursts
 // (0 disables burst counting). scratch is reused to avoid allocating.
 func Summarize(bins []Counters, width time.Duration, threshold float64, scratch []float64) (Summary, []float64) {
-	s := Summary{Bins: len(bins)}
+	s := Summary{Bins: len(bins), BurstThreshold: threshold}
 	if len(bins) == 0 || width <= 0 {
 		return s, scratch
 	}
