@@ -90,3 +90,17 @@ func planBins(width time.Duration, interfaces, cpus int) (binLayout, error) {
 
 // durationNs converts nanoseconds to a Duration.
 func durationNs(ns int64) time.Duration { return time.Duration(ns) }
+
+// binGuard is how long after a bin's end the reader waits before it takes
+// the bin as complete: longer than a program run that read the clock just
+// before the bin's end can take to add its packet.
+const binGuard = time.Millisecond
+
+// completeBefore returns the first bin that is not complete at CLOCK_MONOTONIC
+// now: every bin below it ended at least binGuard before now.
+func completeBefore(now, width time.Duration) uint64 {
+	if now < binGuard {
+		return 0
+	}
+	return uint64((now - binGuard) / width)
+}
