@@ -76,10 +76,10 @@ func TestRatesUseMeasuredInterval(t *testing.T) {
 	}}
 	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
 		{ifc("eth0", 2, 0, 0, 0, 0)},
-		{ifc("eth0", 2, 1050, 10, 2100, 21)},   // 1.05 s later
-		{ifc("eth0", 2, 1950, 19, 2100, 21)},   // 0.90 s: grid restores
-		{ifc("eth0", 2, 3200, 30, 2200, 22)},   // 1.25 s late wake-up
-		{ifc("eth0", 2, 3200, 30, 2200, 22)},   // idle
+		{ifc("eth0", 2, 1050, 10, 2100, 21)}, // 1.05 s later
+		{ifc("eth0", 2, 1950, 19, 2100, 21)}, // 0.90 s: grid restores
+		{ifc("eth0", 2, 3200, 30, 2200, 22)}, // 1.25 s late wake-up
+		{ifc("eth0", 2, 3200, 30, 2200, 22)}, // idle
 	}}
 	got := run(t, r, Config{Interval: time.Second, Count: 4})
 	want := []struct {
