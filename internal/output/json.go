@@ -34,9 +34,52 @@ type wireInterface struct {
 	RxPacketsPerSec float64 `json:"rx_packets_per_sec"`
 	TxBytesPerSec   float64 `json:"tx_bytes_per_sec"`
 	TxPacketsPerSec float64 `json:"tx_packets_per_sec"`
-	// The embedded pointer's fields are flattened into the object and
-	// omitted entirely when it is nil.
+	// The embedded pointers' fields are flattened into the object and
+	// omitted entirely when nil.
 	*wireErrors
+	*wireSummary
+	// LostBins counts in-kernel time bins overwritten before they were read.
+	LostBins int `json:"lost_bins,omitempty"`
+}
+
+// wireSummary describes the bins behind a sample that covers more than one
+// in-kernel time bin (ebpf backend, --interval coarser than --resolution).
+type wireSummary struct {
+	Bins              int      `json:"bins"`
+	RxPeakBytesPerSec float64  `json:"rx_peak_bytes_per_sec"`
+	RxP99BytesPerSec  float64  `json:"rx_p99_bytes_per_sec"`
+	RxBursts          int      `json:"rx_bursts"`
+	TxPeakBytesPerSec float64  `json:"tx_peak_bytes_per_sec"`
+	TxP99BytesPerSec  float64  `json:"tx_p99_bytes_per_sec"`
+	TxBursts          int      `json:"tx_bursts"`
+	BurstThreshold    float64  `json:"burst_threshold_bytes_per_sec,omitempty"`
+	LinkBytesPerSec   float64  `json:"link_bytes_per_sec,omitempty"`
+	RxUtilization     *float64 `json:"rx_utilization,omitempty"`
+	RxPeakUtilization *float64 `json:"rx_peak_utilization,omitempty"`
+	TxUtilization     *float64 `json:"tx_utilization,omitempty"`
+	TxPeakUtilization *float64 `json:"tx_peak_utilization,omitempty"`
+}
+
+func newWireSummary(s *stats.Summary) *wireSummary {
+	w := &wireSummary{
+		Bins:              s.Bins,
+		RxPeakBytesPerSec: finite(s.Rx.PeakBytesPerSec),
+		RxP99BytesPerSec:  finite(s.Rx.P99BytesPerSec),
+		RxBursts:          s.Rx.Bursts,
+		TxPeakBytesPerSec: finite(s.Tx.PeakBytesPerSec),
+		TxP99BytesPerSec:  finite(s.Tx.P99BytesPerSec),
+		TxBursts:          s.Tx.Bursts,
+		BurstThreshold:    finite(s.BurstThreshold),
+		LinkBytesPerSec:   finite(s.LinkBytesPerSec),
+	}
+	if s.LinkBytesPerSec > 0 {
+		ptr := func(x float64) *float64 { x = finite(x); return &x }
+		w.RxUtilization = ptr(s.Rx.Utilization)
+		w.RxPeakUtilization = ptr(s.Rx.PeakUtilization)
+		w.TxUtilization = ptr(s.Tx.Utilization)
+		w.TxPeakUtilization = ptr(s.Tx.PeakUtilization)
+	}
+	return w
 }
 
 // wireErrors are the error and drop counters, present only when the backend
@@ -81,6 +124,10 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			RxPacketsPerSec: finite(in.RxPacketsPerSec),
 			TxBytesPerSec:   finite(in.TxBytesPerSec),
 			TxPacketsPerSec: finite(in.TxPacketsPerSec),
+			LostBins:        in.LostBins,
+		}
+		if in.Summary != nil {
+			wi.wireSummary = newWireSummary(in.Summary)
 		}
 		if in.Errors != nil {
 			// wb.errs is fully appended above, so these pointers stay valid.

@@ -21,6 +21,7 @@ const (
 	minNameWidth    = len("IFACE")
 	columnGap       = "  "
 	rowsPerHeader   = 40
+	burstWidth      = len("BURSTS rx/tx")
 )
 
 // table renders aligned, human-readable rows.
@@ -29,6 +30,7 @@ type table struct {
 	opts  TableOptions
 	loc   *time.Location
 	names []string // the interface names under the current header
+	sums  bool     // the current header has the bin summary columns
 	shown []string // names made safe for a terminal, same order
 	width int      // IFACE column width under the current header
 	rows  int      // rows printed since the last header; -1 before the first
@@ -48,7 +50,9 @@ func (t *table) render(s stats.Sample) error {
 	if len(s.Interfaces) == 0 {
 		return nil // nothing to show; the next sample decides on a header
 	}
-	if t.rows < 0 || t.rows >= rowsPerHeader || !t.sameNames(s.Interfaces) {
+	sums := s.Interfaces[0].Summary != nil
+	if t.rows < 0 || t.rows >= rowsPerHeader || !t.sameNames(s.Interfaces) || sums != t.sums {
+		t.sums = sums
 		t.header(s.Interfaces)
 	}
 	for i, in := range s.Interfaces {
@@ -68,6 +72,9 @@ func (t *table) render(s stats.Sample) error {
 		b = append(b, columnGap...)
 		t.num = appendCount(t.num[:0], in.TxPacketsPerSec)
 		b = padLeft(b, t.num, countWidth)
+		if t.sums {
+			b = t.appendSummary(b, in.Summary)
+		}
 		b = append(b, '\n')
 		t.buf.Write(b)
 		t.line = b
@@ -111,10 +118,41 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 	b = padLeft(b, "RX pkt/s", countWidth)
 	b = append(b, columnGap...)
 	b = padLeft(b, "TX pkt/s", countWidth)
+	if t.sums {
+		for _, h := range []string{"RX peak", "RX p99", "TX peak", "TX p99"} {
+			b = append(b, columnGap...)
+			b = padLeft(b, h, rateWidth)
+		}
+		b = append(b, columnGap...)
+		b = padLeft(b, "BURSTS rx/tx", burstWidth)
+	}
 	b = append(b, '\n')
 	t.buf.Write(b)
 	t.line = b
 	t.rows = 0
+}
+
+// appendSummary appends the peak, p99 and burst columns; a row without a
+// summary (rare: mixed samples) gets dashes.
+func (t *table) appendSummary(b []byte, sum *stats.Summary) []byte {
+	if sum == nil {
+		for range 4 {
+			b = append(b, columnGap...)
+			b = padLeft(b, "-", rateWidth)
+		}
+		b = append(b, columnGap...)
+		return padLeft(b, "-", burstWidth)
+	}
+	for _, v := range []float64{sum.Rx.PeakBytesPerSec, sum.Rx.P99BytesPerSec, sum.Tx.PeakBytesPerSec, sum.Tx.P99BytesPerSec} {
+		b = append(b, columnGap...)
+		t.num = appendByteRate(t.num[:0], v, t.opts.Units, t.opts.IEC)
+		b = padLeft(b, t.num, rateWidth)
+	}
+	b = append(b, columnGap...)
+	t.num = strconv.AppendInt(t.num[:0], int64(sum.Rx.Bursts), 10)
+	t.num = append(t.num, '/')
+	t.num = strconv.AppendInt(t.num, int64(sum.Tx.Bursts), 10)
+	return padLeft(b, t.num, burstWidth)
 }
 
 // padRight appends s left-aligned in width columns.
