@@ -1,0 +1,226 @@
+package ebpf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
+	"github.com/netwatch-dev/netwatch/internal/clock"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Backend counts packets with the BPF programs attached to every selected
+// interface of the network namespace Open ran in.
+type Backend struct {
+	cfg     Config
+	o       *objects
+	t       *table
+	tcMode  attach.Mode // TCX or TC: how tc programs attach
+	source  stats.Source
+	watcher *watcher
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open loads the programs, removes what a crashed netwatch left on the
+// selected interfaces, and attaches to every one of them: tc ingress and
+// egress, or XDP ingress and tc egress with Attach xdp. It works in the
+// network namespace of the calling OS thread, and keeps attaching interfaces
+// that appear there (and releasing those that vanish) until Close. On any
+// failure it detaches what it attached and says what failed and why.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	if cfg.Attach == "" {
+		cfg.Attach = attach.Auto
+	}
+	if cfg.XDPMode == "" {
+		cfg.XDPMode = attach.XDPDriver
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("ebpf: remove memlock limit: %w", err)
+	}
+	tcMode, err := tcModeFor(cfg.Attach)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := netns.Get()
+	if err != nil {
+		return nil, fmt.Errorf("ebpf: current network namespace: %w", err)
+	}
+	// Subscribe before listing, so that no interface slips between the two.
+	w, err := startWatcher(ns)
+	if err != nil {
+		ns.Close()
+		return nil, err
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		w.stop()
+		return nil, fmt.Errorf("ebpf: list interfaces: %w", err)
+	}
+	var selected []netlink.Link
+	for _, l := range links {
+		if cfg.Selector.Match(l.Attrs().Name) {
+			selected = append(selected, l)
+		}
+	}
+	o, err := loadObjects(cfg.Resolution, len(selected))
+	if err != nil {
+		w.stop()
+		return nil, err
+	}
+	b := &Backend{
+		cfg:    cfg,
+		o:      o,
+		t:      newTable(o, clock.Monotonic()),
+		tcMode: tcMode,
+		source: stats.Source{Backend: Name, Attach: string(tcMode)},
+	}
+	if cfg.Attach == attach.XDP {
+		b.source.Attach = string(attach.XDP)
+	}
+	for _, l := range selected {
+		if err := ctx.Err(); err != nil {
+			w.stop()
+			return nil, errors.Join(err, b.closeObjects())
+		}
+		if err := b.watch(l.Attrs().Name, l.Attrs().Index); err != nil {
+			w.stop()
+			return nil, errors.Join(err, b.closeObjects())
+		}
+	}
+	b.watcher = w
+	w.run(b)
+	return b, nil
+}
+
+// tcModeFor resolves how tc programs attach: TCX when the kernel has it (or
+// when asked), legacy tc when asked or when TCX is missing.
+func tcModeFor(m attach.Mode) (attach.Mode, error) {
+	switch m {
+	case attach.TC:
+		return attach.TC, nil
+	case attach.TCX:
+		if err := attach.TCXSupported(); err != nil {
+			return "", fmt.Errorf("ebpf: --attach tcx: %w", explainAttachError(err))
+		}
+		return attach.TCX, nil
+	case attach.Auto, attach.XDP:
+		err := attach.TCXSupported()
+		switch {
+		case err == nil:
+			return attach.TCX, nil
+		case errors.Is(err, ebpf.ErrNotSupported):
+			slog.Debug("ebpf: TCX not supported, using legacy tc", "reason", err)
+			return attach.TC, nil
+		}
+		return "", fmt.Errorf("ebpf: probe TCX: %w", explainAttachError(err))
+	}
+	return "", fmt.Errorf("ebpf: unknown attach mode %q", m)
+}
+
+// watch starts counting on an interface: it removes a crashed netwatch's
+// leftovers there, creates the map entries and attaches the programs.
+func (b *Backend) watch(name string, index int) error {
+	if n, err := attach.CleanStale(index, attach.DefaultNamePrefix); err != nil {
+		slog.Warn("ebpf: clean stale programs", "interface", name, "err", err)
+	} else if n > 0 {
+		slog.Info("ebpf: removed programs a previous netwatch left behind", "interface", name, "count", n)
+	}
+	return b.t.add(name, index, func() ([]func() error, error) {
+		return b.attachAll(name, index)
+	})
+}
+
+// attachAll attaches the programs to one interface and returns how to detach
+// them. On failure nothing stays attached.
+func (b *Backend) attachAll(name string, index int) ([]func() error, error) {
+	var links []attach.Link
+	fail := func(what string, err error) ([]func() error, error) {
+		for i := len(links) - 1; i >= 0; i-- {
+			if cerr := links[i].Close(); cerr != nil {
+				slog.Warn("ebpf: detach after failed attach", "interface", name, "err", cerr)
+			}
+		}
+		return nil, fmt.Errorf("ebpf: attach %s to %s (ifindex %d): %w", what, name, index, explainAttachError(err))
+	}
+	if b.cfg.Attach == attach.XDP {
+		l, err := attach.XDPAttach(index, b.o.NetwatchXdp, b.cfg.XDPMode)
+		if err != nil {
+			return fail("xdp ("+string(b.cfg.XDPMode)+")", err)
+		}
+		links = append(links, l)
+	} else {
+		l, err := attach.TCAttach(index, attach.Ingress, b.o.NetwatchTcIn, b.tcMode)
+		if err != nil {
+			return fail(string(b.tcMode)+" ingress", err)
+		}
+		links = append(links, l)
+	}
+	l, err := attach.TCAttach(index, attach.Egress, b.o.NetwatchTcEg, b.tcMode)
+	if err != nil {
+		return fail(string(b.tcMode)+" egress", err)
+	}
+	links = append(links, l)
+	detach := make([]func() error, len(links))
+	for i, l := range links {
+		detach[i] = l.Close
+	}
+	return detach, nil
+}
+
+// explainAttachError says which capability a permission error lacks.
+// ErrXDPBusy and everything else pass through wrapped.
+func explainAttachError(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w (attaching needs CAP_NET_ADMIN, and CAP_BPF for bpf links)", err)
+	}
+	return err
+}
+
+// Source implements backend.Backend: ebpf and how it attached.
+func (b *Backend) Source() stats.Source { return b.source }
+
+// Read implements backend.Backend: the counters of every watched interface
+// since it was attached, summed over CPUs.
+func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return stats.Snapshot{}, err
+	}
+	return b.t.read()
+}
+
+// Resolution is the bin width chosen at Open, 0 when bins are off.
+func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
+
+// ReadBins implements stats.BinSource: the bins completed since the previous
+// call, merged over CPUs, with overwritten ones marked lost.
+func (b *Backend) ReadBins() (stats.Bins, error) { return b.t.readBins() }
+
+// Close detaches every program and releases the maps. It is idempotent.
+func (b *Backend) Close() error {
+	b.closeOnce.Do(func() {
+		if b.watcher != nil {
+			b.watcher.stop()
+		}
+		b.closeErr = b.closeObjects()
+	})
+	return b.closeErr
+}
+
+func (b *Backend) closeObjects() error {
+	err := b.t.removeAll()
+	if cerr := b.o.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("ebpf: close objects: %w", cerr))
+	}
+	return err
+}

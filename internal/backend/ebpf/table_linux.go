@@ -1,0 +1,257 @@
+package ebpf
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/clock"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// watched is one interface netwatch counts on.
+type watched struct {
+	name   string
+	index  int
+	pair   uint32         // ring pair for bins, noSlot for none
+	detach []func() error // undo the attachments, last first
+}
+
+// table is the set of watched interfaces over the loaded objects, and the
+// readers of their counters and bins. Its methods are safe for concurrent
+// use: the interface watcher adds and removes while the sampler reads.
+type table struct {
+	o *objects
+
+	mu      sync.Mutex
+	ifaces  []*watched // sorted by index
+	keys    []netwatchNwKey
+	pos     map[netwatchNwKey]int // key -> position in ifaces*2+dir
+	sums    []stats.Counters
+	reader  *counterReader
+	bins    *binReader
+	free    []uint32 // free ring pairs, lowest last
+	nextBin uint64   // first bin ReadBins has not returned
+}
+
+func newTable(o *objects, start time.Duration) *table {
+	t := &table{
+		o:      o,
+		pos:    make(map[netwatchNwKey]int),
+		reader: newCounterReader(o.Counters, o.cpus),
+		bins:   newBinReader(o),
+	}
+	if o.bins.width > 0 {
+		for p := int(o.bins.pairs()) - 1; p >= 0; p-- {
+			t.free = append(t.free, uint32(p))
+		}
+		t.nextBin = uint64(start / o.bins.width)
+	}
+	return t
+}
+
+// add creates the map entries of an interface and records it. attachFn then
+// attaches the programs; on its failure the entries are removed again.
+func (t *table) add(name string, index int, attachFn func() ([]func() error, error)) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.find(index); ok {
+		return nil
+	}
+	if len(t.ifaces) >= MaxInterfaces {
+		return fmt.Errorf("ebpf: %s: already watching the maximum of %d interfaces", name, MaxInterfaces)
+	}
+	pair := noSlot
+	if t.o.bins.width > 0 {
+		if n := len(t.free); n > 0 {
+			pair, t.free = t.free[n-1], t.free[:n-1]
+		} else {
+			slog.Warn("ebpf: no ring of bins left; its bins will be reported lost", "interface", name)
+		}
+	}
+	if err := t.o.addInterface(index, pair); err != nil {
+		t.release(pair)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var detach []func() error
+	if attachFn != nil {
+		var err error
+		if detach, err = attachFn(); err != nil {
+			if rerr := t.o.removeInterface(index); rerr != nil {
+				slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
+			}
+			t.release(pair)
+			return err
+		}
+	}
+	w := &watched{name: name, index: index, pair: pair, detach: detach}
+	i, _ := t.find(index)
+	t.ifaces = slices.Insert(t.ifaces, i, w)
+	t.reindex()
+	return nil
+}
+
+// remove detaches an interface and deletes its entries. Unknown indexes are
+// ignored.
+func (t *table) remove(index int) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i, ok := t.find(index)
+	if !ok {
+		return nil
+	}
+	w := t.ifaces[i]
+	t.ifaces = slices.Delete(t.ifaces, i, i+1)
+	t.reindex()
+	err := runDetach(w.detach)
+	if rerr := t.o.removeInterface(index); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	t.release(w.pair)
+	return err
+}
+
+// rename records a new name for a watched interface.
+func (t *table) rename(index int, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i, ok := t.find(index); ok {
+		t.ifaces[i].name = name
+	}
+}
+
+// has reports whether index is watched.
+func (t *table) has(index int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.find(index)
+	return ok
+}
+
+// indexes returns the watched interface indexes.
+func (t *table) indexes() []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]int, len(t.ifaces))
+	for i, w := range t.ifaces {
+		out[i] = w.index
+	}
+	return out
+}
+
+// removeAll detaches every interface and deletes their entries.
+func (t *table) removeAll() error {
+	var errs []error
+	for _, ix := range t.indexes() {
+		if err := t.remove(ix); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *table) release(pair uint32) {
+	if pair != noSlot {
+		t.free = append(t.free, pair)
+	}
+}
+
+func (t *table) find(index int) (int, bool) {
+	return slices.BinarySearchFunc(t.ifaces, index, func(w *watched, ix int) int { return cmp.Compare(w.index, ix) })
+}
+
+// reindex rebuilds the key list and positions after a change.
+func (t *table) reindex() {
+	t.keys = t.keys[:0]
+	clear(t.pos)
+	for i, w := range t.ifaces {
+		for _, dir := range []uint32{dirRx, dirTx} {
+			k := netwatchNwKey{Ifindex: uint32(w.index), Dir: dir}
+			t.pos[k] = 2*i + int(dir)
+			t.keys = append(t.keys, k)
+		}
+	}
+	t.sums = make([]stats.Counters, len(t.ifaces))
+}
+
+// read returns the counters of every watched interface, summed over CPUs,
+// stamped with the time of the read.
+func (t *table) read() (stats.Snapshot, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.sums)
+	err := t.reader.read(t.keys, func(k netwatchNwKey, perCPU []netwatchNwValue) {
+		p, ok := t.pos[k]
+		if !ok {
+			return
+		}
+		var bytes, packets uint64
+		for i := range perCPU {
+			bytes += perCPU[i].Bytes
+			packets += perCPU[i].Packets
+		}
+		c := &t.sums[p/2]
+		if p%2 == dirRx {
+			c.RxBytes, c.RxPackets = bytes, packets
+		} else {
+			c.TxBytes, c.TxPackets = bytes, packets
+		}
+	})
+	now := clock.Now()
+	if err != nil {
+		return stats.Snapshot{}, err
+	}
+	snap := stats.Snapshot{Mono: now.Mono, Wall: now.Wall, Interfaces: make([]stats.InterfaceCounters, len(t.ifaces))}
+	for i, w := range t.ifaces {
+		snap.Interfaces[i] = stats.InterfaceCounters{Name: w.name, Index: w.index, Counters: t.sums[i]}
+	}
+	return snap, nil
+}
+
+// maxBinsPerRead bounds one readBins call; the next call continues.
+const maxBinsPerRead = 1 << 16
+
+// readBins returns the bins completed since the previous call.
+func (t *table) readBins() (stats.Bins, error) {
+	width := t.o.bins.width
+	if width == 0 {
+		return stats.Bins{}, fmt.Errorf("ebpf: bins are off (no resolution set)")
+	}
+	// The time is taken before the maps are read: see mergeBins.
+	end := completeBefore(clock.Monotonic(), width)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	first := t.nextBin
+	out := stats.Bins{Width: width, First: first}
+	if end <= first {
+		return out, nil
+	}
+	count := int(min(end-first, maxBinsPerRead))
+	ifs := make([]binIface, len(t.ifaces))
+	for i, w := range t.ifaces {
+		ifs[i] = binIface{name: w.name, index: w.index, pair: w.pair}
+	}
+	got, err := t.bins.read(ifs, first, count)
+	if err != nil {
+		return stats.Bins{}, err
+	}
+	out.Count = count
+	out.Interfaces = got
+	t.nextBin = first + uint64(count)
+	return out, nil
+}
+
+// runDetach runs the undo functions, last first, and joins their errors.
+func runDetach(fns []func() error) error {
+	var errs []error
+	for i := len(fns) - 1; i >= 0; i-- {
+		if err := fns[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
