@@ -1,0 +1,134 @@
+package attach
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// CleanStale removes the legacy tc filters a crashed netwatch left on
+// ifindex: cls_bpf filters on clsact ingress or egress whose filter name
+// (TCA_BPF_NAME) or program name starts with namePrefix, and whose program
+// no live process holds open. The last condition keeps a second netwatch
+// from detaching a running one (the check sees processes of our PID
+// namespace only). It never touches other filters.
+//
+// The clsact qdisc stays, even when it has no filters left: no record of
+// who created it survives a crash, and an empty clsact qdisc costs nothing.
+// TCX and XDP need no cleaning: their bpf_links vanish with the process.
+func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
+	if namePrefix == "" {
+		return 0, errors.New("attach: clean stale: empty name prefix would match every filter")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return 0, fmt.Errorf("attach: clean stale: netlink: %w", err)
+	}
+	defer h.Close()
+
+	for _, dir := range []Direction{Ingress, Egress} {
+		filters, err := h.FilterList(device(ifindex), parentOf(dir))
+		if err != nil {
+			return removed, fmt.Errorf("attach: clean stale: list %s filters of ifindex %d: %w", dir, ifindex, err)
+		}
+		for _, f := range filters {
+			bf, ok := f.(*netlink.BpfFilter)
+			if !ok || bf.Handle == 0 { // handle 0: the per-priority header of a dump
+				continue
+			}
+			progName := programName(bf.Id)
+			if !strings.HasPrefix(bf.Name, namePrefix) && !strings.HasPrefix(progName, namePrefix) {
+				continue
+			}
+			log := slog.With("ifindex", ifindex, "direction", dir, "filter", bf.Name,
+				"program_id", bf.Id, "program", progName, "priority", bf.Priority, "handle", bf.Handle)
+			if pid, err := programHolder(ebpf.ProgramID(bf.Id)); err != nil || pid != 0 {
+				log.Info("attach: clean stale: leaving filter whose program is in use", "pid", pid, "err", err)
+				continue
+			}
+			if err := h.FilterDel(bf); err != nil {
+				return removed, fmt.Errorf("attach: clean stale: delete %s filter %q on ifindex %d: %w", dir, bf.Name, ifindex, err)
+			}
+			log.Info("attach: clean stale: removed leftover filter")
+			removed++
+		}
+	}
+	return removed, nil
+}
+
+// programName returns the name of the program with the given id, or "".
+func programName(id int) string {
+	if id <= 0 {
+		return ""
+	}
+	p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
+	if err != nil {
+		return ""
+	}
+	defer p.Close()
+	info, err := p.Info()
+	if err != nil {
+		return ""
+	}
+	return info.Name
+}
+
+// programHolder returns the pid of a process that holds a file descriptor
+// of program id, or 0 if none does. It reads /proc/<pid>/fdinfo of the
+// descriptors that are BPF programs.
+func programHolder(id ebpf.ProgramID) (int, error) {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("attach: list processes: %w", err)
+	}
+	want := strconv.FormatUint(uint64(id), 10)
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		fdDir := filepath.Join("/proc", p.Name(), "fd")
+		fds, err := os.ReadDir(fdDir)
+		if err != nil {
+			continue // exited, or a kernel thread
+		}
+		for _, fd := range fds {
+			target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
+			if err != nil || target != "anon_inode:bpf-prog" {
+				continue
+			}
+			if fdinfoProgID(filepath.Join("/proc", p.Name(), "fdinfo", fd.Name())) == want {
+				return pid, nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// fdinfoProgID returns the prog_id field of a BPF program's fdinfo.
+func fdinfoProgID(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "prog_id:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

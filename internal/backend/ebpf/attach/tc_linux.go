@@ -1,0 +1,257 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// clsactUse counts this process's legacy tc links on one device, so the
+// clsact qdisc we created goes away with the last of them (an ingress and
+// an egress link share one qdisc).
+type clsactUse struct {
+	users   int
+	created bool // we added the qdisc; nobody had one before
+}
+
+// deviceKey names a device across network namespaces: ifindexes repeat in
+// different namespaces.
+type deviceKey struct {
+	netns   uint64 // inode of the namespace
+	ifindex int
+}
+
+var clsacts = struct {
+	sync.Mutex
+	m map[deviceKey]*clsactUse
+}{m: map[deviceKey]*clsactUse{}}
+
+type tcLink struct {
+	mu     sync.Mutex
+	closed bool
+	nl     *netlink.Handle // bound to the namespace of the attach
+	key    deviceKey
+	dir    Direction
+	progID ebpf.ProgramID
+}
+
+func (l *tcLink) Mode() Mode { return TC }
+
+func parentOf(dir Direction) uint32 {
+	if dir == Egress {
+		return netlink.HANDLE_MIN_EGRESS
+	}
+	return netlink.HANDLE_MIN_INGRESS
+}
+
+func clsactQdisc(ifindex int) *netlink.Clsact {
+	return &netlink.Clsact{QdiscAttrs: netlink.QdiscAttrs{
+		LinkIndex: ifindex,
+		Handle:    netlink.MakeHandle(0xffff, 0),
+		Parent:    netlink.HANDLE_CLSACT,
+	}}
+}
+
+func device(ifindex int) netlink.Link {
+	return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}}
+}
+
+// attachTC adds a clsact qdisc if the device has none and our cls_bpf
+// filter (FilterPriority, FilterHandle, named after the program).
+func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error) {
+	info, err := prog.Info()
+	if err != nil {
+		return nil, fmt.Errorf("attach: tc: program info: %w", err)
+	}
+	id, ok := info.ID()
+	if !ok {
+		return nil, errors.New("attach: tc: kernel does not report program ids")
+	}
+
+	// The namespace, the netlink sockets and the requests must all be
+	// those of one thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ino, err := currentNetns()
+	if err != nil {
+		return nil, err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("attach: tc: netlink: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	key := deviceKey{netns: ino, ifindex: ifindex}
+
+	clsacts.Lock()
+	defer clsacts.Unlock()
+	use := clsacts.m[key]
+	if use == nil {
+		use = &clsactUse{}
+	}
+	// Even with our links on the device the qdisc may have been deleted
+	// behind our back; then the one we add now is ours.
+	created, err := ensureClsact(h, ifindex)
+	if err != nil {
+		return nil, err
+	}
+	use.created = use.created || created
+	filter := &netlink.BpfFilter{
+		FilterAttrs: netlink.FilterAttrs{
+			LinkIndex: ifindex,
+			Parent:    parentOf(dir),
+			Handle:    FilterHandle,
+			Priority:  FilterPriority,
+			Protocol:  unix.ETH_P_ALL,
+		},
+		Fd:           prog.FD(),
+		Name:         info.Name,
+		DirectAction: true,
+	}
+	if err := h.FilterAdd(filter); err != nil {
+		if created {
+			if qerr := h.QdiscDel(clsactQdisc(ifindex)); qerr != nil {
+				slog.Warn("attach: tc: remove clsact qdisc after failed attach", "ifindex", ifindex, "err", qerr)
+			}
+		}
+		if errors.Is(err, unix.EEXIST) {
+			err = fmt.Errorf("%w (a netwatch filter is already there: another netwatch running, or a crashed one's leftover that CleanStale removes)", err)
+		}
+		return nil, fmt.Errorf("attach: tc: add %s filter %q on ifindex %d: %w", dir, info.Name, ifindex, err)
+	}
+	use.users++
+	clsacts.m[key] = use
+	return &tcLink{nl: h, key: key, dir: dir, progID: id}, nil
+}
+
+// ensureClsact adds a clsact qdisc to ifindex unless it has one, and
+// reports whether it added it.
+func ensureClsact(h *netlink.Handle, ifindex int) (created bool, err error) {
+	err = h.QdiscAdd(clsactQdisc(ifindex))
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, unix.EEXIST) {
+		return false, fmt.Errorf("attach: tc: add clsact qdisc on ifindex %d: %w", ifindex, err)
+	}
+	qdiscs, lerr := h.QdiscList(device(ifindex))
+	if lerr != nil {
+		return false, fmt.Errorf("attach: tc: list qdiscs of ifindex %d: %w", ifindex, lerr)
+	}
+	for _, q := range qdiscs {
+		if q.Attrs().Parent == netlink.HANDLE_CLSACT && q.Type() == "clsact" {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("attach: tc: ifindex %d has an ingress qdisc, not clsact: %w", ifindex, err)
+}
+
+// Close removes our filter, and the clsact qdisc if we created it, this was
+// our last link on the device and no filter of anyone remains on it.
+func (l *tcLink) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	defer l.nl.Close()
+
+	err := l.deleteFilter()
+
+	clsacts.Lock()
+	defer clsacts.Unlock()
+	use := clsacts.m[l.key]
+	if use == nil {
+		return err
+	}
+	if use.users--; use.users > 0 {
+		return err
+	}
+	delete(clsacts.m, l.key)
+	if use.created {
+		err = errors.Join(err, l.deleteClsactIfEmpty())
+	}
+	return err
+}
+
+// deleteFilter deletes the filter at our priority and handle if it still
+// runs our program; it may be gone with the device or qdisc already.
+func (l *tcLink) deleteFilter() error {
+	filters, err := l.nl.FilterList(device(l.key.ifindex), parentOf(l.dir))
+	if gone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("attach: tc: list %s filters of ifindex %d: %w", l.dir, l.key.ifindex, err)
+	}
+	for _, f := range filters {
+		bf, ok := f.(*netlink.BpfFilter)
+		if !ok || !isOurSlot(bf) || ebpf.ProgramID(bf.Id) != l.progID {
+			continue
+		}
+		if err := l.nl.FilterDel(bf); err != nil && !gone(err) {
+			return fmt.Errorf("attach: tc: delete %s filter %q on ifindex %d: %w", l.dir, bf.Name, l.key.ifindex, err)
+		}
+		return nil
+	}
+	slog.Debug("attach: tc: our filter is already gone", "ifindex", l.key.ifindex, "direction", l.dir)
+	return nil
+}
+
+func isOurSlot(f *netlink.BpfFilter) bool {
+	return f.Handle == FilterHandle && f.Priority == FilterPriority
+}
+
+func (l *tcLink) deleteClsactIfEmpty() error {
+	n := 0
+	for _, dir := range []Direction{Ingress, Egress} {
+		filters, err := l.nl.FilterList(device(l.key.ifindex), parentOf(dir))
+		if gone(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("attach: tc: list %s filters of ifindex %d: %w", dir, l.key.ifindex, err)
+		}
+		n += len(filters)
+	}
+	if n > 0 {
+		slog.Debug("attach: tc: leaving clsact qdisc we created: other filters on it", "ifindex", l.key.ifindex, "filters", n)
+		return nil
+	}
+	if err := l.nl.QdiscDel(clsactQdisc(l.key.ifindex)); err != nil && !gone(err) {
+		return fmt.Errorf("attach: tc: delete clsact qdisc of ifindex %d: %w", l.key.ifindex, err)
+	}
+	return nil
+}
+
+// gone reports errors meaning the device or qdisc no longer exists, so
+// there is nothing left to remove.
+func gone(err error) bool {
+	return errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT)
+}
+
+// currentNetns returns the inode of the calling thread's network namespace.
+func currentNetns() (uint64, error) {
+	fi, err := os.Stat("/proc/thread-self/ns/net")
+	if err != nil {
+		return 0, fmt.Errorf("attach: network namespace: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, errors.New("attach: network namespace: no inode")
+	}
+	return st.Ino, nil
+}
