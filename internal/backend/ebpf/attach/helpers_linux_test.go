@@ -26,7 +26,7 @@ type counter struct {
 	m    *ebpf.Map
 }
 
-func newCounter(t *testing.T, name string, typ ebpf.ProgramType) *counter {
+func newCounter(t testing.TB, name string, typ ebpf.ProgramType) *counter {
 	t.Helper()
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
 	if err != nil {
