@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 )
 
 // batchThreshold is the number of map entries from which one batch lookup
@@ -20,7 +21,7 @@ type counterReader struct {
 	one []netwatchNwValue
 
 	// Batch lookup of the whole map.
-	cursor    ebpf.MapBatchCursor
+	cursor    uint32
 	batchKeys []netwatchNwKey
 	batchVals []netwatchNwValue
 }
@@ -34,14 +35,14 @@ func newCounterReader(m *ebpf.Map, cpus int) *counterReader {
 // skipped.
 func (r *counterReader) read(keys []netwatchNwKey, fn func(k netwatchNwKey, perCPU []netwatchNwValue)) error {
 	if len(keys) < batchThreshold {
-		for _, k := range keys {
-			if err := r.m.Lookup(&k, r.one); err != nil {
-				if errors.Is(err, ebpf.ErrKeyNotExist) {
+		for i := range keys {
+			if err := lookupPerCPU(r.m.FD(), &keys[i], r.one); err != nil {
+				if errors.Is(err, unix.ENOENT) {
 					continue
 				}
-				return fmt.Errorf("ebpf: read counters of ifindex %d: %w", k.Ifindex, err)
+				return fmt.Errorf("ebpf: read counters of ifindex %d: %w", keys[i].Ifindex, err)
 			}
-			fn(k, r.one)
+			fn(keys[i], r.one)
 		}
 		return nil
 	}
@@ -58,17 +59,16 @@ func (r *counterReader) readBatch(n int, fn func(k netwatchNwKey, perCPU []netwa
 		r.batchKeys = make([]netwatchNwKey, size)
 		r.batchVals = make([]netwatchNwValue, size*r.cpus)
 	}
-	r.cursor = ebpf.MapBatchCursor{}
-	for {
-		got, err := r.m.BatchLookup(&r.cursor, r.batchKeys, r.batchVals, nil)
+	for started := false; ; started = true {
+		got, err := lookupBatchPerCPU(r.m.FD(), &r.cursor, started, r.batchKeys, r.batchVals)
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("ebpf: batch read counters: %w", err)
+		}
 		for i := range got {
 			fn(r.batchKeys[i], r.batchVals[i*r.cpus:(i+1)*r.cpus])
 		}
-		if errors.Is(err, ebpf.ErrKeyNotExist) {
+		if err != nil || got == 0 {
 			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("ebpf: batch read counters: %w", err)
 		}
 	}
 }
