@@ -8,25 +8,34 @@
  * L2 frame without FCS (plus an offloaded VLAN tag), and a GSO/GRO
  * super-packet as its gso_segs segments, each with its own headers.
  *
- * Maps (sizes are set by userspace at load time, see maps.go):
- *   counters  PERCPU_HASH  {ifindex, dir} -> struct nw_value
- *             Entries are created by userspace for every attached interface
- *             (two per interface); a packet on an ifindex without an entry is
- *             not counted. Default bound: 1024 interfaces (2048 entries).
- *   bins      PERCPU_ARRAY (slot << ring_shift | bin & ring_mask) -> struct nw_bin
- *             One ring of 1 << ring_shift bins per (interface, direction)
- *             slot, written once per bin change. Only present when bins are on.
+ * Maps (sizes are set by userspace at load time, see sizing.go):
+ *   ifslots     ARRAY [ifindex & (NW_IFMAP - 1)] -> {ifindex, slot}
+ *   ifoverflow  HASH ifindex -> slot, for ifindexes whose ifslots entry is
+ *               taken by another watched interface (rare; lookup-only)
+ *               Userspace fills both for every attached interface; a packet
+ *               on an ifindex found in neither is not counted.
+ *   counters    ARRAY, mmapable [(slot * 2 + dir) * nr_cpus + cpu] -> struct nw_value
+ *               Per-CPU storage without a per-CPU map: each CPU only writes
+ *               its own element, one cache line each, and userspace reads all
+ *               of them through mmap without a system call. Bound:
+ *               MaxInterfaces (1024) slots, 128 KiB per CPU.
+ *   bins        ARRAY, mmapable [((ring * nr_cpus + cpu) << ring_shift) | (bin & ring_mask)]
+ *               -> struct nw_bin: one ring per interface, direction and CPU,
+ *               written once per bin change. Only sized when bins are on.
  *
- * The hot path is one map lookup and in-place adds: no atomics, no locks, no
- * bpf_map_update_elem (a per-CPU hash update takes a bucket lock).
+ * The hot path is two array lookups (inlined by the verifier) and in-place
+ * adds to this CPU's element: no atomics, no locks, no map updates. Programs
+ * of one CPU never nest (tc and XDP run with migration disabled, and a
+ * CPU handles one packet at a time), so plain adds are exact.
  *
  * Ordering contract with the userspace reader (reader.go): in both value
  * types the bin number is stored after the counts it labels, and the program
- * writes the bin number before the counts. The kernel copies a value to
- * userspace in ascending address order, so a reader that sees an old bin
- * number also sees that bin's old counts, and a new bin number is either the
- * bin in progress (not complete, ignored) or one whose ring entry was fully
- * written before the counters value moved on.
+ * writes the bin number before the counts. The reader loads the counts
+ * first and the bin number last, so a reader that sees an old bin number
+ * also sees that bin's old counts, and a new bin number is either the bin in
+ * progress (not complete, ignored) or one whose ring entry was fully written
+ * before the counters value moved on. (x86 keeps stores in program order;
+ * barrier() keeps the compiler from reordering them.)
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -42,24 +51,26 @@
 #define NW_DIR_RX 0
 #define NW_DIR_TX 1
 #define NW_NO_SLOT 0xffffffffU
+#define NW_IFMAP 4096 /* entries of ifslots, a power of two */
 
 /* Keep the stores in program order (see the ordering contract above). */
 #define barrier() asm volatile("" ::: "memory")
 
-struct nw_key {
-	__u32 ifindex;
-	__u32 dir; /* NW_DIR_RX or NW_DIR_TX */
+struct nw_ifslot {
+	__u32 ifindex; /* 0: free */
+	__u32 slot;
 };
 
 struct nw_value {
-	__u64 bytes;       /* cumulative since the entry was created */
+	__u64 bytes;       /* cumulative since the interface was attached */
 	__u64 packets;
 	__u64 cur_bytes;   /* the bin in progress on this CPU */
 	__u64 cur_packets;
 	__u64 cur_bin;     /* bin number: ktime / bin_width_ns */
 	__u64 cur_start;   /* cur_bin * bin_width_ns */
-	__u32 slot;        /* ring slot in bins, NW_NO_SLOT for none */
-	__u32 _pad;
+	__u32 ring;        /* ring of this interface and direction, NW_NO_SLOT for none */
+	__u32 _pad1;
+	__u64 _pad2;       /* one 64-byte cache line per element */
 };
 
 struct nw_bin {
@@ -69,29 +80,46 @@ struct nw_bin {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__type(key, struct nw_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct nw_ifslot);
+	__uint(max_entries, NW_IFMAP);
+} ifslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1024);
+} ifoverflow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, struct nw_value);
-	__uint(max_entries, 2048);
+	__uint(max_entries, 1);
 } counters SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct nw_bin);
 	__uint(max_entries, 1);
 } bins SEC(".maps");
 
 /* Set at load time. bin_width_ns == 0 turns bins off. */
+volatile const __u32 nr_cpus = 1;
 volatile const __u64 bin_width_ns = 0;
 volatile const __u32 ring_shift = 0;
 volatile const __u64 ring_mask = 0;
 
-static __always_inline void nw_flush(struct nw_value *v)
+static __always_inline void nw_flush(struct nw_value *v, __u32 cpu)
 {
-	if (v->cur_packets == 0 || v->slot == NW_NO_SLOT)
+	if (v->cur_packets == 0 || v->ring == NW_NO_SLOT)
 		return;
-	__u32 idx = (v->slot << ring_shift) | (__u32)(v->cur_bin & ring_mask);
+	__u32 idx = ((v->ring * nr_cpus + cpu) << ring_shift) | (__u32)(v->cur_bin & ring_mask);
 	struct nw_bin *b = bpf_map_lookup_elem(&bins, &idx);
 	if (!b)
 		return;
@@ -103,8 +131,20 @@ static __always_inline void nw_flush(struct nw_value *v)
 
 static __always_inline void nw_count(__u32 ifindex, __u32 dir, __u64 bytes, __u64 packets)
 {
-	struct nw_key key = { .ifindex = ifindex, .dir = dir };
-	struct nw_value *v = bpf_map_lookup_elem(&counters, &key);
+	__u32 k = ifindex & (NW_IFMAP - 1);
+	struct nw_ifslot *is = bpf_map_lookup_elem(&ifslots, &k);
+	if (!is)
+		return;
+	__u32 slot = is->slot;
+	if (is->ifindex != ifindex) {
+		__u32 *s = bpf_map_lookup_elem(&ifoverflow, &ifindex);
+		if (!s)
+			return;
+		slot = *s;
+	}
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu;
+	struct nw_value *v = bpf_map_lookup_elem(&counters, &idx);
 	if (!v)
 		return;
 	v->bytes += bytes;
@@ -121,7 +161,7 @@ static __always_inline void nw_count(__u32 ifindex, __u32 dir, __u64 bytes, __u6
 	}
 	/* First packet of a new bin on this CPU: move the finished one to the
 	 * ring, then start the new one (the only division). */
-	nw_flush(v);
+	nw_flush(v, cpu);
 	barrier();
 	__u64 bin = now / width;
 	v->cur_bin = bin;

@@ -16,8 +16,10 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	benchProgClockTc  = "clock_tc"
 	benchProgEmptyTc  = "empty_tc"
 	benchProgEmptyXdp = "empty_xdp"
+	benchVarSink      = "sink"
 )
 
 // loadBench returns the embedded CollectionSpec for bench.
@@ -62,6 +64,7 @@ type benchSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type benchProgramSpecs struct {
+	ClockTc  *ebpf.ProgramSpec `ebpf:"clock_tc"`
 	EmptyTc  *ebpf.ProgramSpec `ebpf:"empty_tc"`
 	EmptyXdp *ebpf.ProgramSpec `ebpf:"empty_xdp"`
 }
@@ -76,6 +79,7 @@ type benchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type benchVariableSpecs struct {
+	Sink *ebpf.VariableSpec `ebpf:"sink"`
 }
 
 // benchObjects contains all objects after they have been loaded into the kernel.
@@ -108,18 +112,21 @@ func (m *benchMaps) Close() error {
 //
 // It can be passed to loadBenchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type benchVariables struct {
+	Sink *ebpf.Variable `ebpf:"sink"`
 }
 
 // benchPrograms contains all programs after they have been loaded into the kernel.
 //
 // It can be passed to loadBenchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type benchPrograms struct {
+	ClockTc  *ebpf.Program `ebpf:"clock_tc"`
 	EmptyTc  *ebpf.Program `ebpf:"empty_tc"`
 	EmptyXdp *ebpf.Program `ebpf:"empty_xdp"`
 }
 
 func (p *benchPrograms) Close() error {
 	return _BenchClose(
+		p.ClockTc,
 		p.EmptyTc,
 		p.EmptyXdp,
 	)

@@ -60,7 +60,7 @@ func BenchmarkProg(b *testing.B) {
 	off := testObjects(b, 0)
 	on := testObjects(b, int64(time.Millisecond))
 	for _, o := range []*objects{off, on} {
-		if err := o.addInterface(1, 0); err != nil { // lo: where test_run's packets come from
+		if err := o.addInterface(1, 0, 0); err != nil { // lo: where test_run's packets come from
 			b.Fatal(err)
 		}
 	}
@@ -72,12 +72,13 @@ func BenchmarkProg(b *testing.B) {
 		empty, off, on *ebpf.Program
 		want           uint32
 		repeat, rounds int
+		clock          *ebpf.Program // empty program plus bpf_ktime_get_ns
 	}{
-		{"tc", empty.EmptyTc, off.NetwatchTcIn, on.NetwatchTcIn, tcUnspec, benchRepeat, 0},
-		{"xdp", empty.EmptyXdp, off.NetwatchXdp, on.NetwatchXdp, xdpPass, xdpRepeat, xdpRounds},
+		{"tc", empty.EmptyTc, off.NetwatchTcIn, on.NetwatchTcIn, tcUnspec, benchRepeat, 0, empty.ClockTc},
+		{"xdp", empty.EmptyXdp, off.NetwatchXdp, on.NetwatchXdp, xdpPass, xdpRepeat, xdpRounds, nil},
 	} {
 		b.Run(typ.name, func(b *testing.B) {
-			var tEmpty, tOff, tOn time.Duration
+			var tEmpty, tOff, tOn, tClock time.Duration
 			rounds := 0
 			for b.Loop() {
 				if typ.rounds > 0 && rounds >= typ.rounds {
@@ -87,6 +88,9 @@ func BenchmarkProg(b *testing.B) {
 				tEmpty += progCost(b, p.A, typ.empty, data, typ.repeat, typ.want)
 				tOff += progCost(b, p.A, typ.off, data, typ.repeat, typ.want)
 				tOn += progCost(b, p.A, typ.on, data, typ.repeat, typ.want)
+				if typ.clock != nil {
+					tClock += progCost(b, p.A, typ.clock, data, typ.repeat, typ.want)
+				}
 			}
 			n := float64(rounds)
 			b.ReportMetric(float64(tEmpty.Nanoseconds())/n, "empty-ns/pkt")
@@ -94,6 +98,9 @@ func BenchmarkProg(b *testing.B) {
 			b.ReportMetric(float64(tOn.Nanoseconds())/n, "bins-ns/pkt")
 			b.ReportMetric(float64(tOff)/float64(tEmpty), "counter/empty")
 			b.ReportMetric(float64(tOn)/float64(tEmpty), "bins/empty")
+			if typ.clock != nil {
+				b.ReportMetric(float64(tClock.Nanoseconds())/n, "clock-ns/pkt")
+			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}

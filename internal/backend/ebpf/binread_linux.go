@@ -1,7 +1,6 @@
 package ebpf
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/netwatch-dev/netwatch/internal/stats"
@@ -11,69 +10,44 @@ import (
 type binIface struct {
 	name  string
 	index int
+	slot  uint32 // counters slot
 	pair  uint32 // ring pair, noSlot for none
 }
 
 // binReader merges the per-CPU bins of the counters and bins maps.
 type binReader struct {
-	o    *objects
-	r    *counterReader
-	keys []netwatchNwKey
-	cur  map[netwatchNwKey][]binEntry
-	ring []netwatchNwBin
-	conv []binEntry
-	rx   []binCount
-	tx   []binCount
-	lost []bool
+	o      *objects
+	curRx  []binEntry
+	curTx  []binEntry
+	ring   []binEntry
+	rx, tx []binCount
+	lost   []bool
 }
 
 func newBinReader(o *objects) *binReader {
 	return &binReader{
-		o:    o,
-		r:    newCounterReader(o.Counters, o.cpus),
-		cur:  make(map[netwatchNwKey][]binEntry),
-		ring: make([]netwatchNwBin, o.cpus),
-		conv: make([]binEntry, o.cpus),
+		o:     o,
+		curRx: make([]binEntry, o.cpus),
+		curTx: make([]binEntry, o.cpus),
+		ring:  make([]binEntry, o.cpus),
 	}
 }
 
 // read returns bins [first, first+count) of ifaces. Every one of them must be
-// complete at a time taken before read is called (see mergeBins). An
-// interface whose entries vanished meanwhile is left out.
+// complete at a time taken before read is called (see mergeBins).
 func (br *binReader) read(ifaces []binIface, first uint64, count int) ([]stats.InterfaceBins, error) {
-	br.keys = br.keys[:0]
-	for _, it := range ifaces {
-		br.keys = append(br.keys,
-			netwatchNwKey{Ifindex: uint32(it.index), Dir: dirRx},
-			netwatchNwKey{Ifindex: uint32(it.index), Dir: dirTx})
-	}
-	clear(br.cur)
-	err := br.r.read(br.keys, func(k netwatchNwKey, perCPU []netwatchNwValue) {
-		cur := make([]binEntry, len(perCPU))
-		for i, v := range perCPU {
-			cur[i] = binEntry{Bin: v.CurBin, Bytes: v.CurBytes, Packets: v.CurPackets}
-		}
-		br.cur[k] = cur
-	})
-	if err != nil {
-		return nil, err
-	}
-
 	br.rx = slices.Grow(br.rx[:0], count)[:count]
 	br.tx = slices.Grow(br.tx[:0], count)[:count]
 	br.lost = slices.Grow(br.lost[:0], count)[:count]
 	out := make([]stats.InterfaceBins, 0, len(ifaces))
 	for _, it := range ifaces {
-		curRx, okRx := br.cur[netwatchNwKey{Ifindex: uint32(it.index), Dir: dirRx}]
-		curTx, okTx := br.cur[netwatchNwKey{Ifindex: uint32(it.index), Dir: dirTx}]
-		if !okRx || !okTx {
-			continue
-		}
+		br.o.curBins(it.slot, dirRx, br.curRx)
+		br.o.curBins(it.slot, dirTx, br.curTx)
 		clear(br.lost)
-		if err := mergeBins(first, curRx, br.ringFunc(ringSlot(it.pair, dirRx)), br.rx, br.lost); err != nil {
+		if err := mergeBins(first, br.curRx, br.ringFunc(ringSlot(it.pair, dirRx)), br.rx, br.lost); err != nil {
 			return nil, err
 		}
-		if err := mergeBins(first, curTx, br.ringFunc(ringSlot(it.pair, dirTx)), br.tx, br.lost); err != nil {
+		if err := mergeBins(first, br.curTx, br.ringFunc(ringSlot(it.pair, dirTx)), br.tx, br.lost); err != nil {
 			return nil, err
 		}
 		ib := stats.InterfaceBins{Name: it.name, Index: it.index, Bins: make([]stats.Counters, count)}
@@ -91,19 +65,13 @@ func (br *binReader) read(ifaces []binIface, first uint64, count int) ([]stats.I
 	return out, nil
 }
 
-// ringFunc reads the ring entries of slot for a bin.
-func (br *binReader) ringFunc(slot uint32) ringFunc {
-	if slot == noSlot || br.o.bins.width == 0 {
+// ringFunc reads the ring entries of ring for a bin.
+func (br *binReader) ringFunc(ring uint32) ringFunc {
+	if ring == noSlot || br.o.bins.width == 0 {
 		return func(uint64) ([]binEntry, error) { return nil, nil }
 	}
 	return func(bin uint64) ([]binEntry, error) {
-		idx := slot<<br.o.bins.shift | uint32(bin&(br.o.bins.ring-1))
-		if err := br.o.Bins.Lookup(&idx, br.ring); err != nil {
-			return nil, fmt.Errorf("ebpf: read bin %d of ring %d: %w", bin, slot, err)
-		}
-		for i, b := range br.ring {
-			br.conv[i] = binEntry{Bin: b.Bin, Bytes: b.Bytes, Packets: b.Packets}
-		}
-		return br.conv, nil
+		br.o.ringBins(ring, bin, br.ring)
+		return br.ring, nil
 	}
 }

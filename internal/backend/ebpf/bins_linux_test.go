@@ -33,10 +33,10 @@ func TestBinsPlaceBurstsExactly(t *testing.T) {
 	p := netnstest.NewPair(t)
 	const width = time.Millisecond
 	o := testObjects(t, int64(width))
-	if err := o.addInterface(p.IndexA, 0); err != nil {
+	if err := o.addInterface(p.IndexA, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	it := binIface{name: p.IfA, index: p.IndexA, pair: 0}
+	it := binIface{name: p.IfA, index: p.IndexA, slot: 0, pair: 0}
 	first := uint64(clock.Monotonic() / width)
 
 	type burst struct {
@@ -84,8 +84,8 @@ func TestBinsPlaceBurstsExactly(t *testing.T) {
 			t.Errorf("idle bin %d holds %+v", first+uint64(i), b)
 		}
 	}
-	rxB, rxP, _ := counted(t, o, p.IndexA, dirRx)
-	txB, txP, _ := counted(t, o, p.IndexA, dirTx)
+	rxB, rxP := counted(t, o, 0, dirRx)
+	txB, txP := counted(t, o, 0, dirTx)
 	if want := (stats.Counters{RxBytes: rxB, RxPackets: rxP, TxBytes: txB, TxPackets: txP}); sum != want {
 		t.Errorf("sum of bins %+v != counters %+v", sum, want)
 	}
@@ -95,11 +95,11 @@ func TestBinsSlowReaderSeesOverrun(t *testing.T) {
 	p := netnstest.NewPair(t)
 	const width = time.Millisecond // ring of 256 bins: 256 ms
 	o := testObjects(t, int64(width))
-	if err := o.addInterface(p.IndexA, 0); err != nil {
+	if err := o.addInterface(p.IndexA, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	ring := o.bins.ring
-	it := binIface{name: p.IfA, index: p.IndexA, pair: 0}
+	it := binIface{name: p.IfA, index: p.IndexA, slot: 0, pair: 0}
 	first := uint64(clock.Monotonic() / width)
 	data := frame{payload: 64}.bytes()
 	// The truth: packets per bin, from the clock around each run; a run
@@ -160,7 +160,7 @@ func TestBinsSlowReaderSeesOverrun(t *testing.T) {
 	if lostOld < old/2 {
 		t.Errorf("%d of %d bins with packets older than the ring reported lost, want most", lostOld, old)
 	}
-	b, pk, _ := counted(t, o, p.IndexA, dirRx)
+	b, pk := counted(t, o, 0, dirRx)
 	if exact.RxBytes >= b || exact.RxPackets >= pk {
 		t.Errorf("bins not lost hold %d bytes %d packets, want fewer than the counters' %d and %d", exact.RxBytes, exact.RxPackets, b, pk)
 	}

@@ -1,8 +1,8 @@
 package ebpf
 
 import (
-	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/cilium/ebpf"
 )
@@ -16,54 +16,64 @@ func ringSlot(pair, dir uint32) uint32 {
 	return 2*pair + dir
 }
 
-// addInterface creates the rx and tx entries of ifindex in the counters map,
-// zero on every CPU, with ring pair pair (noSlot for none). Counting starts
-// here: the program ignores an ifindex without entries. The pair's rings are
-// cleared first so that a previous owner's bins cannot show up.
-func (o *objects) addInterface(ifindex int, pair uint32) error {
-	if pair != noSlot {
-		if err := o.clearRings(pair); err != nil {
-			return err
+// addInterface starts counting ifindex in counters slot slot, with ring pair
+// pair (noSlot for none): it zeroes the slot's elements and the pair's rings
+// and then publishes ifindex -> slot to the programs, which ignore an
+// ifindex they cannot find.
+func (o *objects) addInterface(ifindex int, slot, pair uint32) error {
+	for _, dir := range []uint32{dirRx, dirTx} {
+		for cpu := range o.cpus {
+			v := o.value(slot, dir, cpu)
+			atomic.StoreUint64(&v.Bytes, 0)
+			atomic.StoreUint64(&v.Packets, 0)
+			atomic.StoreUint64(&v.CurBytes, 0)
+			atomic.StoreUint64(&v.CurPackets, 0)
+			atomic.StoreUint64(&v.CurBin, 0)
+			atomic.StoreUint64(&v.CurStart, 0)
+			atomic.StoreUint32(&v.Ring, ringSlot(pair, dir))
+		}
+		if pair != noSlot {
+			ring := ringSlot(pair, dir)
+			for cpu := range o.cpus {
+				for b := range o.bins.ring {
+					e := o.binEntryAt(ring, cpu, b)
+					atomic.StoreUint64(&e.Bin, 0)
+					atomic.StoreUint64(&e.Bytes, 0)
+					atomic.StoreUint64(&e.Packets, 0)
+				}
+			}
 		}
 	}
-	vals := make([]netwatchNwValue, o.cpus)
-	for _, dir := range []uint32{dirRx, dirTx} {
-		for i := range vals {
-			vals[i].Slot = ringSlot(pair, dir)
+	ix := uint32(ifindex)
+	if k := ix % ifmapSize; o.ifmap[k] == 0 {
+		v := netwatchNwIfslot{Ifindex: ix, Slot: slot}
+		if err := o.Ifslots.Update(&k, &v, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("ebpf: publish ifindex %d: %w", ifindex, err)
 		}
-		k := netwatchNwKey{Ifindex: uint32(ifindex), Dir: dir}
-		if err := o.Counters.Update(&k, vals, ebpf.UpdateAny); err != nil {
-			return fmt.Errorf("ebpf: create counters of ifindex %d: %w", ifindex, err)
-		}
+		o.ifmap[k] = ix
+		return nil
+	}
+	if err := o.Ifoverflow.Update(&ix, &slot, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("ebpf: publish ifindex %d: %w", ifindex, err)
 	}
 	return nil
 }
 
-// removeInterface deletes the entries of ifindex; missing ones are fine.
+// removeInterface stops counting ifindex. Its slot must not be reused before
+// programs that found it have finished (microseconds): the table hands out
+// freed slots last.
 func (o *objects) removeInterface(ifindex int) error {
-	var errs []error
-	for _, dir := range []uint32{dirRx, dirTx} {
-		k := netwatchNwKey{Ifindex: uint32(ifindex), Dir: dir}
-		if err := o.Counters.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			errs = append(errs, fmt.Errorf("ebpf: delete counters of ifindex %d: %w", ifindex, err))
+	ix := uint32(ifindex)
+	if k := ix % ifmapSize; o.ifmap[k] == ix {
+		var zero netwatchNwIfslot
+		if err := o.Ifslots.Update(&k, &zero, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("ebpf: unpublish ifindex %d: %w", ifindex, err)
 		}
-	}
-	return errors.Join(errs...)
-}
-
-// clearRings zeroes the two rings of pair.
-func (o *objects) clearRings(pair uint32) error {
-	if o.bins.width == 0 {
+		o.ifmap[k] = 0
 		return nil
 	}
-	n := int(2 * o.bins.ring)
-	keys := make([]uint32, n)
-	for i := range keys {
-		keys[i] = ringSlot(pair, dirRx)<<o.bins.shift + uint32(i)
-	}
-	vals := make([]netwatchNwBin, n*o.cpus)
-	if _, err := o.Bins.BatchUpdate(keys, vals, nil); err != nil {
-		return fmt.Errorf("ebpf: clear bins of ring pair %d: %w", pair, err)
+	if err := o.Ifoverflow.Delete(&ix); err != nil {
+		return fmt.Errorf("ebpf: unpublish ifindex %d: %w", ifindex, err)
 	}
 	return nil
 }

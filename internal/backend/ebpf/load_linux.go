@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
-// Directions: the dir field of struct nw_key.
+// Directions: the dir index of the counters map.
 const (
 	dirRx = 0
 	dirTx = 1
@@ -19,11 +20,16 @@ const (
 const noSlot = ^uint32(0)
 
 // objects are the loaded programs and maps with the sizes they were loaded
-// with.
+// with, and the counters and bins maps mapped into memory.
 type objects struct {
 	netwatchObjects
 	bins binLayout // zero width: bins off (the bins map has one entry)
-	cpus int       // possible CPUs: the length of a per-CPU value
+	cpus int       // possible CPUs
+
+	counterMem []byte // mmap of counters
+	binMem     []byte // mmap of bins, nil when bins are off
+
+	ifmap [ifmapSize]uint32 // mirror of ifslots: the ifindex in each entry
 }
 
 // loadObjects loads the programs and maps. width 0 turns bins off; otherwise
@@ -38,26 +44,71 @@ func loadObjects(width time.Duration, interfaces int) (*objects, error) {
 		return nil, fmt.Errorf("ebpf: %w", err)
 	}
 	o := &objects{cpus: cpus}
-	spec.Maps[netwatchMapCounters].MaxEntries = 2 * MaxInterfaces
+	spec.Maps[netwatchMapCounters].MaxEntries = uint32(MaxInterfaces * 2 * cpus)
+	spec.Maps[netwatchMapIfoverflow].MaxEntries = MaxInterfaces
+	vars := map[string]any{netwatchVarNrCpus: uint32(cpus)}
 	if width > 0 {
 		if o.bins, err = planBins(width, interfaces, cpus); err != nil {
 			return nil, fmt.Errorf("ebpf: %w", err)
 		}
 		spec.Maps[netwatchMapBins].MaxEntries = o.bins.entries()
-		for name, v := range map[string]any{
-			netwatchVarBinWidthNs: uint64(width),
-			netwatchVarRingShift:  o.bins.shift,
-			netwatchVarRingMask:   o.bins.ring - 1,
-		} {
-			if err := spec.Variables[name].Set(v); err != nil {
-				return nil, fmt.Errorf("ebpf: set %s: %w", name, err)
-			}
+		vars[netwatchVarBinWidthNs] = uint64(width)
+		vars[netwatchVarRingShift] = o.bins.shift
+		vars[netwatchVarRingMask] = o.bins.ring - 1
+	}
+	for name, v := range vars {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("ebpf: set %s: %w", name, err)
 		}
 	}
 	if err := spec.LoadAndAssign(&o.netwatchObjects, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
+	if o.counterMem, err = mmapMap(o.Counters); err != nil {
+		o.Close()
+		return nil, fmt.Errorf("ebpf: map counters: %w", err)
+	}
+	if width > 0 {
+		if o.binMem, err = mmapMap(o.Bins); err != nil {
+			o.Close()
+			return nil, fmt.Errorf("ebpf: map bins: %w", err)
+		}
+	}
 	return o, nil
+}
+
+// mmapMap maps an mmapable array read-write.
+func mmapMap(m *ebpf.Map) ([]byte, error) {
+	size := int(m.MaxEntries()) * int((m.ValueSize()+7)&^7)
+	page := unix.Getpagesize()
+	size = (size + page - 1) &^ (page - 1)
+	return unix.Mmap(m.FD(), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+}
+
+// Close unmaps the memory and closes programs and maps.
+func (o *objects) Close() error {
+	var errs []error
+	for _, mem := range []*[]byte{&o.counterMem, &o.binMem} {
+		if *mem != nil {
+			errs = append(errs, unix.Munmap(*mem))
+			*mem = nil
+		}
+	}
+	errs = append(errs, o.netwatchObjects.Close())
+	return errors.Join(errs...)
+}
+
+// value returns this process's view of the counters element of slot, dir
+// and cpu. Fields the programs write must be read with atomic loads.
+func (o *objects) value(slot uint32, dir uint32, cpu int) *netwatchNwValue {
+	i := (int(slot)*2+int(dir))*o.cpus + cpu
+	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[i*int(unsafe.Sizeof(netwatchNwValue{}))]))
+}
+
+// binEntryAt returns the ring entry of ring, cpu and bin.
+func (o *objects) binEntryAt(ring uint32, cpu int, bin uint64) *netwatchNwBin {
+	i := (int(ring)*o.cpus+cpu)<<o.bins.shift | int(bin&(o.bins.ring-1))
+	return (*netwatchNwBin)(unsafe.Pointer(&o.binMem[i*int(unsafe.Sizeof(netwatchNwBin{}))]))
 }
 
 // explainLoadError adds what is missing to a permission error and the

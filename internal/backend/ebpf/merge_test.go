@@ -156,7 +156,7 @@ func TestPlanBins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.slots != 2*(16+spareBinInterfaces) || l.entries() != l.slots*256 || l.bytesPerCPU() != uint64(l.entries())*24 {
+	if l.slots != 2*(16+spareBinInterfaces) || l.entries() != l.slots*2*256 || l.bytesPerCPU() != uint64(l.slots)*256*24 {
 		t.Errorf("1 ms, 16 interfaces, 2 CPUs: %+v", l)
 	}
 	// 100 µs rings on 512 CPUs: 96 KiB per ring per CPU, 48 MiB per ring

@@ -20,10 +20,10 @@ type netwatchNwBin struct {
 	Bin     uint64
 }
 
-type netwatchNwKey struct {
+type netwatchNwIfslot struct {
 	_       structs.HostLayout
 	Ifindex uint32
-	Dir     uint32
+	Slot    uint32
 }
 
 type netwatchNwValue struct {
@@ -34,8 +34,9 @@ type netwatchNwValue struct {
 	CurPackets uint64
 	CurBin     uint64
 	CurStart   uint64
-	Slot       uint32
-	Pad        uint32
+	Ring       uint32
+	Pad1       uint32
+	Pad2       uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -44,10 +45,13 @@ type netwatchNwValue struct {
 const (
 	netwatchMapBins          = "bins"
 	netwatchMapCounters      = "counters"
+	netwatchMapIfoverflow    = "ifoverflow"
+	netwatchMapIfslots       = "ifslots"
 	netwatchProgNetwatchTcEg = "netwatch_tc_eg"
 	netwatchProgNetwatchTcIn = "netwatch_tc_in"
 	netwatchProgNetwatchXdp  = "netwatch_xdp"
 	netwatchVarBinWidthNs    = "bin_width_ns"
+	netwatchVarNrCpus        = "nr_cpus"
 	netwatchVarRingMask      = "ring_mask"
 	netwatchVarRingShift     = "ring_shift"
 )
@@ -103,8 +107,10 @@ type netwatchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type netwatchMapSpecs struct {
-	Bins     *ebpf.MapSpec `ebpf:"bins"`
-	Counters *ebpf.MapSpec `ebpf:"counters"`
+	Bins       *ebpf.MapSpec `ebpf:"bins"`
+	Counters   *ebpf.MapSpec `ebpf:"counters"`
+	Ifoverflow *ebpf.MapSpec `ebpf:"ifoverflow"`
+	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
 }
 
 // netwatchVariableSpecs contains global variables before they are loaded into the kernel.
@@ -112,6 +118,7 @@ type netwatchMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type netwatchVariableSpecs struct {
 	BinWidthNs *ebpf.VariableSpec `ebpf:"bin_width_ns"`
+	NrCpus     *ebpf.VariableSpec `ebpf:"nr_cpus"`
 	RingMask   *ebpf.VariableSpec `ebpf:"ring_mask"`
 	RingShift  *ebpf.VariableSpec `ebpf:"ring_shift"`
 }
@@ -136,14 +143,18 @@ func (o *netwatchObjects) Close() error {
 //
 // It can be passed to loadNetwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type netwatchMaps struct {
-	Bins     *ebpf.Map `ebpf:"bins"`
-	Counters *ebpf.Map `ebpf:"counters"`
+	Bins       *ebpf.Map `ebpf:"bins"`
+	Counters   *ebpf.Map `ebpf:"counters"`
+	Ifoverflow *ebpf.Map `ebpf:"ifoverflow"`
+	Ifslots    *ebpf.Map `ebpf:"ifslots"`
 }
 
 func (m *netwatchMaps) Close() error {
 	return _NetwatchClose(
 		m.Bins,
 		m.Counters,
+		m.Ifoverflow,
+		m.Ifslots,
 	)
 }
 
@@ -152,6 +163,7 @@ func (m *netwatchMaps) Close() error {
 // It can be passed to loadNetwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type netwatchVariables struct {
 	BinWidthNs *ebpf.Variable `ebpf:"bin_width_ns"`
+	NrCpus     *ebpf.Variable `ebpf:"nr_cpus"`
 	RingMask   *ebpf.Variable `ebpf:"ring_mask"`
 	RingShift  *ebpf.Variable `ebpf:"ring_shift"`
 }

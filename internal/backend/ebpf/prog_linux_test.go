@@ -1,7 +1,6 @@
 package ebpf
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -20,22 +19,10 @@ func testObjects(t testing.TB, width int64) *objects {
 	return o
 }
 
-// counted returns what the counters map holds for ifindex and dir, summed
-// over CPUs; ok is false when there is no entry.
-func counted(t testing.TB, o *objects, ifindex int, dir uint32) (bytes, packets uint64, ok bool) {
+// counted returns what counters slot slot holds for dir, summed over CPUs.
+func counted(t testing.TB, o *objects, slot, dir uint32) (bytes, packets uint64) {
 	t.Helper()
-	vals := make([]netwatchNwValue, o.cpus)
-	k := netwatchNwKey{Ifindex: uint32(ifindex), Dir: dir}
-	if err := o.Counters.Lookup(&k, vals); errors.Is(err, ebpf.ErrKeyNotExist) {
-		return 0, 0, false
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vals {
-		bytes += v.Bytes
-		packets += v.Packets
-	}
-	return bytes, packets, true
+	return o.dirCounts(slot, dir)
 }
 
 // runSKB runs prog once per repeat on data with the ctx, inside ns, and
@@ -60,7 +47,7 @@ func runSKB(t testing.TB, ns *netnstest.NS, prog *ebpf.Program, data []byte, ctx
 func TestTCCountsWireBytes(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
 		t.Fatal(err)
 	}
 
@@ -105,14 +92,14 @@ func TestTCCountsWireBytes(t *testing.T) {
 				// What the wire carries: the frame, plus the headers of
 				// every segment after the first.
 				wantBytes := uint64(len(data)) + (tt.wantSeg-1)*uint64(tt.f.hdrLen())
-				b0, p0, _ := counted(t, o, p.IndexA, pr.dir)
-				o0b, o0p, _ := counted(t, o, p.IndexA, 1-pr.dir)
+				b0, p0 := counted(t, o, 0, pr.dir)
+				o0b, o0p := counted(t, o, 0, 1-pr.dir)
 				runSKB(t, p.A, pr.prog, data, skbCtx{Ifindex: uint32(p.IndexA), GsoSegs: tt.segs, GsoSize: tt.size}, repeat)
-				b1, p1, _ := counted(t, o, p.IndexA, pr.dir)
+				b1, p1 := counted(t, o, 0, pr.dir)
 				if b1-b0 != repeat*wantBytes || p1-p0 != repeat*tt.wantSeg {
 					t.Errorf("counted %d bytes %d packets, want %d and %d", b1-b0, p1-p0, repeat*wantBytes, repeat*tt.wantSeg)
 				}
-				if ob, op, _ := counted(t, o, p.IndexA, 1-pr.dir); ob != o0b || op != o0p {
+				if ob, op := counted(t, o, 0, 1-pr.dir); ob != o0b || op != o0p {
 					t.Errorf("other direction moved by %d bytes %d packets", ob-o0b, op-o0p)
 				}
 			})
@@ -123,39 +110,38 @@ func TestTCCountsWireBytes(t *testing.T) {
 func TestUnknownIfindexIsNotCounted(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
 		t.Fatal(err)
 	}
 	data := frame{payload: 64}.bytes()
 	// ifindex 1 is the namespace's lo, which has no entries.
 	runSKB(t, p.A, o.NetwatchTcIn, data, skbCtx{Ifindex: 1}, 5)
-	if b, n, _ := counted(t, o, p.IndexA, dirRx); b != 0 || n != 0 {
+	if b, n := counted(t, o, 0, dirRx); b != 0 || n != 0 {
 		t.Errorf("watched interface counted %d bytes %d packets of another's traffic", b, n)
 	}
-	for _, dir := range []uint32{dirRx, dirTx} {
-		if _, _, ok := counted(t, o, 1, dir); ok {
-			t.Errorf("the program created an entry for ifindex 1 dir %d", dir)
+	// Nothing anywhere in the counters moved, and the program published
+	// nothing for ifindex 1.
+	for slot := range uint32(MaxInterfaces) {
+		for _, dir := range []uint32{dirRx, dirTx} {
+			if b, n := counted(t, o, slot, dir); b != 0 || n != 0 {
+				t.Errorf("slot %d dir %d counted %d bytes %d packets", slot, dir, b, n)
+			}
 		}
 	}
-	var n int
-	it := o.Counters.Iterate()
-	var k netwatchNwKey
-	vals := make([]netwatchNwValue, o.cpus)
-	for it.Next(&k, &vals) {
-		n++
-	}
-	if err := it.Err(); err != nil {
+	var is netwatchNwIfslot
+	k := uint32(1)
+	if err := o.Ifslots.Lookup(&k, &is); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("counters map has %d entries, want the 2 created", n)
+	if is != (netwatchNwIfslot{}) {
+		t.Errorf("ifslots[1] = %+v, want empty", is)
 	}
 }
 
 func TestXDPCountsFrames(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -170,7 +156,7 @@ func TestXDPCountsFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := tt.f.bytes()
-			b0, p0, _ := counted(t, o, p.IndexA, dirRx)
+			b0, p0 := counted(t, o, 0, dirRx)
 			err := p.A.Do(func() error {
 				ret, err := o.NetwatchXdp.Run(&ebpf.RunOptions{
 					Data:    data,
@@ -188,11 +174,11 @@ func TestXDPCountsFrames(t *testing.T) {
 			if err != nil {
 				t.Fatalf("test run: %v", err)
 			}
-			b1, p1, _ := counted(t, o, p.IndexA, dirRx)
+			b1, p1 := counted(t, o, 0, dirRx)
 			if b1-b0 != 2*uint64(len(data)) || p1-p0 != 2 {
 				t.Errorf("counted %d bytes %d packets, want %d and 2", b1-b0, p1-p0, 2*len(data))
 			}
-			if b, n, _ := counted(t, o, p.IndexA, dirTx); b != 0 || n != 0 {
+			if b, n := counted(t, o, 0, dirTx); b != 0 || n != 0 {
 				t.Errorf("xdp counted %d bytes %d packets as tx", b, n)
 			}
 		})

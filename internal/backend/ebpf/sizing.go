@@ -8,9 +8,12 @@ import (
 
 // Bounds of the maps, fixed at load time.
 const (
-	// MaxInterfaces bounds the counters map: two entries (rx, tx) per
-	// interface. Per CPU the map holds 2*MaxInterfaces*56 bytes (112 KiB).
+	// MaxInterfaces bounds the counters map: one slot per interface, two
+	// 64-byte elements (rx, tx) per slot and CPU: 128 KiB per CPU.
 	MaxInterfaces = 1024
+
+	// ifmapSize is NW_IFMAP: entries of the direct-mapped ifindex table.
+	ifmapSize = 4096
 
 	// MinResolution and MaxResolution bound the bin width.
 	MinResolution = 100 * time.Microsecond
@@ -50,22 +53,23 @@ func ringBins(width time.Duration) (bins uint64, shift uint32) {
 }
 
 // binLayout is the size of the bins map: slots rings (one per interface and
-// direction) of ring bins each.
+// direction) per CPU, of ring bins each.
 type binLayout struct {
 	width time.Duration
 	ring  uint64
 	shift uint32
-	slots uint32 // rings: two per interface (see ringSlot)
+	slots uint32 // rings per CPU: two per interface (see ringSlot)
+	cpus  uint32
 }
 
 // pairs is the number of interfaces that can have bins.
 func (l binLayout) pairs() uint32 { return l.slots / 2 }
 
 // entries is max_entries of the bins map.
-func (l binLayout) entries() uint32 { return l.slots << l.shift }
+func (l binLayout) entries() uint32 { return l.slots * l.cpus << l.shift }
 
-// bytesPerCPU is the memory the bins map takes on each CPU.
-func (l binLayout) bytesPerCPU() uint64 { return uint64(l.entries()) * binEntrySize }
+// bytesPerCPU is the memory the bins map takes for each CPU.
+func (l binLayout) bytesPerCPU() uint64 { return uint64(l.slots) * l.ring * binEntrySize }
 
 // planBins sizes the rings for width, the number of interfaces selected at
 // start and the number of possible CPUs: two slots per selected interface
@@ -85,7 +89,7 @@ func planBins(width time.Duration, interfaces, cpus int) (binLayout, error) {
 			width, interfaces, cpus, need*perSlot>>20, ringBudget>>20)
 	}
 	slots := min(need+2*spareBinInterfaces, maxSlots, 2*MaxInterfaces) &^ 1
-	return binLayout{width: width, ring: ring, shift: shift, slots: uint32(slots)}, nil
+	return binLayout{width: width, ring: ring, shift: shift, slots: uint32(slots), cpus: uint32(max(cpus, 1))}, nil
 }
 
 // durationNs converts nanoseconds to a Duration.

@@ -17,6 +17,7 @@ import (
 type watched struct {
 	name   string
 	index  int
+	slot   uint32         // counters slot
 	pair   uint32         // ring pair for bins, noSlot for none
 	detach []func() error // undo the attachments, last first
 }
@@ -29,25 +30,20 @@ type table struct {
 
 	mu      sync.Mutex
 	ifaces  []*watched // sorted by index
-	keys    []netwatchNwKey
-	pos     map[netwatchNwKey]int // key -> position in ifaces*2+dir
-	sums    []stats.Counters
-	reader  *counterReader
 	bins    *binReader
-	free    []uint32 // free ring pairs, lowest last
+	slots   []uint32 // free counters slots, first out first
+	pairs   []uint32 // free ring pairs, first out first
 	nextBin uint64   // first bin ReadBins has not returned
 }
 
 func newTable(o *objects, start time.Duration) *table {
-	t := &table{
-		o:      o,
-		pos:    make(map[netwatchNwKey]int),
-		reader: newCounterReader(o.Counters, o.cpus),
-		bins:   newBinReader(o),
+	t := &table{o: o, bins: newBinReader(o)}
+	for s := range uint32(MaxInterfaces) {
+		t.slots = append(t.slots, s)
 	}
 	if o.bins.width > 0 {
-		for p := int(o.bins.pairs()) - 1; p >= 0; p-- {
-			t.free = append(t.free, uint32(p))
+		for p := range o.bins.pairs() {
+			t.pairs = append(t.pairs, p)
 		}
 		t.nextBin = uint64(start / o.bins.width)
 	}
@@ -62,19 +58,21 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 	if _, ok := t.find(index); ok {
 		return nil
 	}
-	if len(t.ifaces) >= MaxInterfaces {
+	if len(t.slots) == 0 {
 		return fmt.Errorf("ebpf: %s: already watching the maximum of %d interfaces", name, MaxInterfaces)
 	}
+	slot := t.slots[0]
+	t.slots = t.slots[1:]
 	pair := noSlot
 	if t.o.bins.width > 0 {
-		if n := len(t.free); n > 0 {
-			pair, t.free = t.free[n-1], t.free[:n-1]
+		if len(t.pairs) > 0 {
+			pair, t.pairs = t.pairs[0], t.pairs[1:]
 		} else {
 			slog.Warn("ebpf: no ring of bins left; its bins will be reported lost", "interface", name)
 		}
 	}
-	if err := t.o.addInterface(index, pair); err != nil {
-		t.release(pair)
+	if err := t.o.addInterface(index, slot, pair); err != nil {
+		t.release(slot, pair)
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	var detach []func() error
@@ -84,14 +82,13 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 			if rerr := t.o.removeInterface(index); rerr != nil {
 				slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
 			}
-			t.release(pair)
+			t.release(slot, pair)
 			return err
 		}
 	}
-	w := &watched{name: name, index: index, pair: pair, detach: detach}
+	w := &watched{name: name, index: index, slot: slot, pair: pair, detach: detach}
 	i, _ := t.find(index)
 	t.ifaces = slices.Insert(t.ifaces, i, w)
-	t.reindex()
 	return nil
 }
 
@@ -106,12 +103,11 @@ func (t *table) remove(index int) error {
 	}
 	w := t.ifaces[i]
 	t.ifaces = slices.Delete(t.ifaces, i, i+1)
-	t.reindex()
 	err := runDetach(w.detach)
 	if rerr := t.o.removeInterface(index); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
-	t.release(w.pair)
+	t.release(w.slot, w.pair)
 	return err
 }
 
@@ -154,9 +150,12 @@ func (t *table) removeAll() error {
 	return errors.Join(errs...)
 }
 
-func (t *table) release(pair uint32) {
+// release returns a slot and a ring pair to the back of their free lists,
+// so that they are reused as late as possible.
+func (t *table) release(slot, pair uint32) {
+	t.slots = append(t.slots, slot)
 	if pair != noSlot {
-		t.free = append(t.free, pair)
+		t.pairs = append(t.pairs, pair)
 	}
 }
 
@@ -164,52 +163,20 @@ func (t *table) find(index int) (int, bool) {
 	return slices.BinarySearchFunc(t.ifaces, index, func(w *watched, ix int) int { return cmp.Compare(w.index, ix) })
 }
 
-// reindex rebuilds the key list and positions after a change.
-func (t *table) reindex() {
-	t.keys = t.keys[:0]
-	clear(t.pos)
-	for i, w := range t.ifaces {
-		for _, dir := range []uint32{dirRx, dirTx} {
-			k := netwatchNwKey{Ifindex: uint32(w.index), Dir: dir}
-			t.pos[k] = 2*i + int(dir)
-			t.keys = append(t.keys, k)
-		}
-	}
-	t.sums = make([]stats.Counters, len(t.ifaces))
-}
-
 // read returns the counters of every watched interface, summed over CPUs,
 // stamped with the time of the read.
 func (t *table) read() (stats.Snapshot, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	clear(t.sums)
-	err := t.reader.read(t.keys, func(k netwatchNwKey, perCPU []netwatchNwValue) {
-		p, ok := t.pos[k]
-		if !ok {
-			return
-		}
-		var bytes, packets uint64
-		for i := range perCPU {
-			bytes += perCPU[i].Bytes
-			packets += perCPU[i].Packets
-		}
-		c := &t.sums[p/2]
-		if p%2 == dirRx {
-			c.RxBytes, c.RxPackets = bytes, packets
-		} else {
-			c.TxBytes, c.TxPackets = bytes, packets
-		}
-	})
-	now := clock.Now()
-	if err != nil {
-		return stats.Snapshot{}, err
-	}
-	snap := stats.Snapshot{Mono: now.Mono, Wall: now.Wall, Interfaces: make([]stats.InterfaceCounters, len(t.ifaces))}
+	ifs := make([]stats.InterfaceCounters, len(t.ifaces))
 	for i, w := range t.ifaces {
-		snap.Interfaces[i] = stats.InterfaceCounters{Name: w.name, Index: w.index, Counters: t.sums[i]}
+		ic := &ifs[i]
+		ic.Name, ic.Index = w.name, w.index
+		ic.RxBytes, ic.RxPackets = t.o.dirCounts(w.slot, dirRx)
+		ic.TxBytes, ic.TxPackets = t.o.dirCounts(w.slot, dirTx)
 	}
-	return snap, nil
+	now := clock.Now()
+	return stats.Snapshot{Mono: now.Mono, Wall: now.Wall, Interfaces: ifs}, nil
 }
 
 // maxBinsPerRead bounds one readBins call; the next call continues.
@@ -233,7 +200,7 @@ func (t *table) readBins() (stats.Bins, error) {
 	count := int(min(end-first, maxBinsPerRead))
 	ifs := make([]binIface, len(t.ifaces))
 	for i, w := range t.ifaces {
-		ifs[i] = binIface{name: w.name, index: w.index, pair: w.pair}
+		ifs[i] = binIface{name: w.name, index: w.index, slot: w.slot, pair: w.pair}
 	}
 	got, err := t.bins.read(ifs, first, count)
 	if err != nil {
