@@ -20,11 +20,7 @@ import (
 // closes it at the end of the test.
 func openIn(t *testing.T, ns *netnstest.NS, include string, cfg Config) *Backend {
 	t.Helper()
-	sel, err := ifsel.New([]string{include}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Selector = sel
+	cfg.Selector = mustSelector(t, include)
 	var b *Backend
 	if err := ns.Do(func() (err error) {
 		b, err = Open(context.Background(), cfg)
@@ -38,6 +34,15 @@ func openIn(t *testing.T, ns *netnstest.NS, include string, cfg Config) *Backend
 		}
 	})
 	return b
+}
+
+func mustSelector(t *testing.T, include string) ifsel.Selector {
+	t.Helper()
+	sel, err := ifsel.New([]string{include}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
 }
 
 func readOne(t *testing.T, b *Backend, name string) stats.Counters {
