@@ -24,11 +24,11 @@
  *               written once per bin change. Only sized when bins are on.
  *
  * The hot path is two array lookups (inlined by the verifier) and in-place
- * adds to this CPU's element: no atomics, no locks, no map updates. Programs
- * of one CPU never nest (tc and XDP run with migration disabled, and a
- * CPU handles one packet at a time), so plain adds are exact.
+ * adds to this CPU's element: no atomics, no locks, no map updates. As with
+ * per-CPU maps, plain adds are exact because the programs of one CPU do not
+ * nest: XDP and tc ingress run in softirq, tc egress with bottom halves off.
  *
- * Ordering contract with the userspace reader (reader.go): in both value
+ * Ordering contract with the userspace reader (counters_linux.go): in both value
  * types the bin number is stored after the counts it labels, and the program
  * writes the bin number before the counts. The reader loads the counts
  * first and the bin number last, so a reader that sees an old bin number

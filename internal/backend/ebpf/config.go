@@ -1,6 +1,7 @@
 package ebpf
 
 import (
+	"github.com/netwatch-dev/netwatch/internal/stats"
 	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
@@ -23,3 +24,6 @@ type Config struct {
 	// MinResolution to MaxResolution; 0 turns bins off.
 	Resolution time.Duration
 }
+
+// Backend implements backend.Backend and stats.BinSource.
+var _ stats.BinSource = (*Backend)(nil)
