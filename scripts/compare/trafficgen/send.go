@@ -34,7 +34,7 @@ type sendConfig struct {
 
 // Burst is what one burst actually did, in CLOCK_MONOTONIC nanoseconds.
 type Burst struct {
-	StartNS   int64   `json:"start_ns"` // just before the first datagram
+	StartNS   int64   `json:"start_ns"` // the first datagram's slot
 	EndNS     int64   `json:"end_ns"`   // end of the last datagram's time slot
 	Datagrams int     `json:"datagrams"`
 	WireBytes int64   `json:"wire_bytes"`
@@ -43,6 +43,7 @@ type Burst struct {
 	// (bin = send time / bin width, the edges netwatch's bins use).
 	PeakBinBytes int64 `json:"peak_bin_wire_bytes"`
 	MaxLateNS    int64 `json:"max_late_ns"` // worst delay of a send after its slot
+	MaxLateAt    int   `json:"max_late_at"` // index of that datagram in the burst
 }
 
 // Report is printed as one JSON object when the sender is done.
@@ -134,8 +135,8 @@ func runSend(args []string) error {
 	sent := make([]int64, perBurst) // send time of each datagram of the current burst
 	first := now() + int64(10*time.Millisecond)
 	for b := 0; b < c.bursts; b++ {
-		start := first + int64(b)*int64(c.every)
-		sleepUntil(start)
+		// A late wake-up shifts the burst, never compresses it.
+		start := max(sleepUntil(first+int64(b)*int64(c.every)), first+int64(b)*int64(c.every))
 		br := sendBurst(conn, payload, start, int64(slot), sent)
 		rep.SendErrors += int64(perBurst - br.Datagrams)
 		br.WireBytes = int64(br.Datagrams) * int64(wire)
@@ -161,7 +162,7 @@ func runSend(args []string) error {
 // each successful send's time in sent and returns the burst's measurements.
 // The burst ends at the end of its last slot.
 func sendBurst(conn net.Conn, payload []byte, start, slot int64, sent []int64) Burst {
-	br := Burst{StartNS: now()}
+	br := Burst{StartNS: start}
 	for i := range sent {
 		due := start + int64(i)*slot
 		t := now()
@@ -169,7 +170,7 @@ func sendBurst(conn net.Conn, payload []byte, start, slot int64, sent []int64) B
 			t = now()
 		}
 		if late := t - due; late > br.MaxLateNS {
-			br.MaxLateNS = late
+			br.MaxLateNS, br.MaxLateAt = late, i
 		}
 		if _, err := conn.Write(payload); err != nil {
 			continue
@@ -227,11 +228,15 @@ func peakBin(times []int64, binNS int64) int64 {
 
 func now() int64 { return int64(clock.Monotonic()) }
 
-// sleepUntil sleeps until about a millisecond before t, then spins to t.
-func sleepUntil(t int64) {
+// sleepUntil sleeps until about a millisecond before t, spins to t and
+// returns the time it got there (later than t if the wake-up was late).
+func sleepUntil(t int64) int64 {
 	if d := time.Duration(t-now()) - time.Millisecond; d > 0 {
 		time.Sleep(d)
 	}
-	for now() < t {
+	n := now()
+	for n < t {
+		n = now()
 	}
+	return n
 }
