@@ -85,7 +85,7 @@ within() {
 }
 
 # c. CPU per second of sampling, idle link, every tool that allows the interval.
-PHASE_C_TOOLS=(nw_ebpf nw_procfs ifstat bwmng sar bmon nload)
+PHASE_C_TOOLS=(nw_ebpf nw_ebpf_coarse nw_procfs ifstat bwmng sar bmon nload)
 PHASE_C_MS=(1000 100 10)
 
 phase_cpu() {

@@ -12,34 +12,34 @@ print_report() {
 	echo
 
 	echo "a. total bytes over a steady run ($STEADY_RATE for ${STEADY_S}s): sent $SENT_A wire bytes"
-	printf '   %-17s %-9s %15s %16s  %s\n' tool interval counted "counted - sent" source
+	printf '   %-29s %-9s %15s %16s  %s\n' tool interval counted "counted - sent" source
 	for t in nw_ebpf nw_procfs ifstat bwmng sar bmon; do
 		key=a:$t:1000
 		diff=$((TOTAL[$key] - SENT_A))
-		printf '   %-17s %-9s %15s %16s  %s\n' "$(label "$t")" 1s "${TOTAL[$key]}" \
+		printf '   %-29s %-9s %15s %16s  %s\n' "$(label "$t")" 1s "${TOTAL[$key]}" \
 			"$diff ($(pct "${TOTAL[$key]}" "$SENT_A"))" "${HOW[$key]}"
 	done
-	printf '   %-17s %-9s %15s %16s  %s\n' nload - n/a - "curses only: no non-interactive output"
+	printf '   %-29s %-9s %15s %16s  %s\n' nload - n/a - "curses only: no non-interactive output"
 	echo
 
 	echo "b. peak rate: ${BURST_MS} ms bursts at $RATE every ${EVERY_MS} ms, $BURSTS times: true burst rate $(mbit "$TRUE_RATE")" \
 		"(bytes / measured duration; sender's own 1 ms peak $(mbit "$(gen b_gen .peak_bin_rate_bytes_per_sec)"))"
-	printf '   %-17s %-22s %16s %9s\n' tool "interval (resolution)" "peak reported" "vs true"
+	printf '   %-29s %-22s %16s %9s\n' tool "interval (resolution)" "peak reported" "vs true"
 	for spec in "${PHASE_B[@]}"; do
 		t=${spec%:*} ms=${spec#*:} key=b:${spec%:*}:${spec#*:}
 		line="$(ivl "$ms")"
 		[[ $t == nw_ebpf ]] && line="$(ivl "$ms") (1ms bins)"
-		printf '   %-17s %-22s %16s %9s\n' "$(label "$t")" "$line" "$(mbit "${PEAK[$key]}")" "$(pct "${PEAK[$key]}" "$TRUE_RATE")"
+		printf '   %-29s %-22s %16s %9s\n' "$(label "$t")" "$line" "$(mbit "${PEAK[$key]}")" "$(pct "${PEAK[$key]}" "$TRUE_RATE")"
 	done
-	printf '   %-17s %-22s %16s %9s\n' nload - n/a "-"
+	printf '   %-29s %-22s %16s %9s\n' nload - n/a "-"
 	echo
 
-	echo "c. CPU per second of sampling, idle link (ms of CPU per s; x = ratio to netwatch ebpf at the same interval)"
-	printf '   %-17s' tool
+	echo "c. CPU per second of sampling, idle link (ms of CPU per s; x = ratio to netwatch ebpf with 1 ms bins at the same interval)"
+	printf '   %-29s' tool
 	for ms in "${PHASE_C_MS[@]}"; do printf ' %-20s' "$(ivl "$ms")"; done
 	echo
 	for t in "${PHASE_C_TOOLS[@]}"; do
-		printf '   %-17s' "$(label "$t")"
+		printf '   %-29s' "$(label "$t")"
 		for ms in "${PHASE_C_MS[@]}"; do
 			c=${CPU[$t:$ms]-} ref=${CPU[nw_ebpf:$ms]-}
 			if ! supports "$t" "$ms"; then

@@ -5,6 +5,7 @@
 label() {
 	case $1 in
 	nw_ebpf) echo "netwatch ebpf" ;;
+	nw_ebpf_coarse) echo "netwatch ebpf, bins=interval" ;;
 	nw_procfs) echo "netwatch procfs" ;;
 	ifstat) echo "ifstat" ;;
 	bwmng) echo "bwm-ng" ;;
@@ -35,6 +36,9 @@ start_tool() {
 	nw_ebpf)
 		run_bg "$name" "$guard" "$NS_S" "$NW" watch -b ebpf -i "$IF_S" -n "${ms}ms" --resolution 1ms \
 			--burst-threshold "${BURST_THRESHOLD:-50Mbit}" -f ndjson -c "$count" ;;
+	nw_ebpf_coarse) # one bin per sample: the cost without 1 ms bins
+		run_bg "$name" "$guard" "$NS_S" "$NW" watch -b ebpf -i "$IF_S" -n "${ms}ms" --resolution "${ms}ms" \
+			-f ndjson -c "$count" ;;
 	nw_procfs)
 		run_bg "$name" "$guard" "$NS_S" "$NW" watch -b procfs -i "$IF_S" -n "${ms}ms" -f ndjson -c "$count" ;;
 	ifstat) # KB/s (1024 bytes), no header repeats
@@ -58,7 +62,7 @@ start_tool() {
 measure() {
 	local tool=$1 out=$WORK/$2.out ms=$3
 	case $tool in
-	nw_ebpf | nw_procfs)
+	nw_ebpf | nw_ebpf_coarse | nw_procfs)
 		jq -rs --arg ifn "$IF_S" '
 			[.[] | .interfaces[] | select(.name == $ifn)] as $s
 			| if ($s | length) == 0 then "0 0 0 none" else

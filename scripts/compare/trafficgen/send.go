@@ -35,14 +35,14 @@ type sendConfig struct {
 // Burst is what one burst actually did, in CLOCK_MONOTONIC nanoseconds.
 type Burst struct {
 	StartNS   int64   `json:"start_ns"` // the first datagram's slot
-	EndNS     int64   `json:"end_ns"`   // end of the last datagram's time slot
+	EndNS     int64   `json:"end_ns"`   // end of the last datagram's (shifted) slot
 	Datagrams int     `json:"datagrams"`
 	WireBytes int64   `json:"wire_bytes"`
 	RateBps   float64 `json:"rate_bytes_per_sec"` // wire_bytes / (end - start)
 	// PeakBinBytes is the most wire bytes sent within one sender-side bin
 	// (bin = send time / bin width, the edges netwatch's bins use).
 	PeakBinBytes int64 `json:"peak_bin_wire_bytes"`
-	MaxLateNS    int64 `json:"max_late_ns"` // worst delay of a send after its slot
+	MaxLateNS    int64 `json:"max_late_ns"` // worst delay of a send after its (shifted) slot
 	MaxLateAt    int   `json:"max_late_at"` // index of that datagram in the burst
 }
 
@@ -157,20 +157,27 @@ func runSend(args []string) error {
 	return nil
 }
 
-// sendBurst sends len(sent) datagrams, datagram i at start+i*slot (busy-wait;
-// a late datagram goes out at once so the burst keeps its length), records
-// each successful send's time in sent and returns the burst's measurements.
-// The burst ends at the end of its last slot.
+// sendBurst sends len(sent) datagrams, datagram i at start+i*slot
+// (busy-wait), records each successful send's time in sent and returns the
+// burst's measurements. A datagram that goes out more than a whole slot
+// late shifts the rest of the burst by its delay instead of being caught up
+// with back-to-back sends: the sender never exceeds the rate, and the
+// measured duration (to the end of the last slot) includes the delay.
 func sendBurst(conn net.Conn, payload []byte, start, slot int64, sent []int64) Burst {
 	br := Burst{StartNS: start}
+	var shift int64
 	for i := range sent {
-		due := start + int64(i)*slot
+		due := start + shift + int64(i)*slot
 		t := now()
 		for t < due {
 			t = now()
 		}
-		if late := t - due; late > br.MaxLateNS {
+		late := t - due
+		if late > br.MaxLateNS {
 			br.MaxLateNS, br.MaxLateAt = late, i
+		}
+		if late > slot {
+			shift += late
 		}
 		if _, err := conn.Write(payload); err != nil {
 			continue
@@ -178,7 +185,7 @@ func sendBurst(conn net.Conn, payload []byte, start, slot int64, sent []int64) B
 		sent[br.Datagrams] = t
 		br.Datagrams++
 	}
-	end := start + int64(len(sent))*slot
+	end := start + shift + int64(len(sent))*slot
 	t := now()
 	for t < end {
 		t = now()
