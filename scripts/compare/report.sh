@@ -47,7 +47,7 @@ print_report() {
 			elif [[ -z $c ]]; then
 				cells="failed"
 			else
-				cells="$c ($(awk -v c="$c" -v r="$ref" 'BEGIN { if (r > 0) printf "%.1fx", c / r; else print "-" }'))"
+				cells="$c ($(awk -v c="$c" -v r="$ref" 'BEGIN { if (r > 0) printf "%.2gx", c / r; else print "-" }'))"
 			fi
 			printf ' %-20s' "$cells"
 		done
