@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/iface"
+	"github.com/netwatch-dev/netwatch/internal/sampler"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// Limits and default of --resolution (in-kernel time bins, ebpf only).
+const (
+	minResolution     = 100 * time.Microsecond
+	maxResolution     = time.Second
+	defaultResolution = time.Millisecond
+)
+
+func binFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
+			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s; samples cover whole bins " +
+				"(the interval is rounded to a multiple) and, when coarser than one bin, report peak, p99 and bursts. " +
+				"procfs/sysctl have no bins: their resolution is the poll interval"},
+		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
+			Usage: "count bins above this rate as bursts: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
+				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
+	}
+}
+
+type binOptions struct {
+	resolution time.Duration
+	// threshold is an absolute rate in bytes/s, or 0 with percent set.
+	threshold float64
+	percent   float64
+}
+
+func parseBinOptions(c *cli.Context) (binOptions, error) {
+	o := binOptions{resolution: c.Duration("resolution")}
+	if o.resolution < minResolution || o.resolution > maxResolution {
+		return o, usagef("--resolution %v is out of range: use %v to %v", o.resolution, minResolution, maxResolution)
+	}
+	t := strings.TrimSpace(c.String("burst-threshold"))
+	switch {
+	case t == "":
+	case strings.HasSuffix(t, "%"):
+		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+		if err != nil || p <= 0 {
+			return o, usagef("--burst-threshold %q: want a positive percentage such as 80%%", t)
+		}
+		o.percent = p
+	default:
+		r, err := stats.ParseRate(t)
+		if err != nil {
+			return o, usagef("--burst-threshold: %v", err)
+		}
+		o.threshold = r
+	}
+	return o, nil
+}
+
+// binSource returns the backend as a source of in-kernel time bins when it
+// has them. Otherwise it says, once, why --resolution and
+// --burst-threshold do not apply.
+func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.Duration) (sampler.BinReader, bool) {
+	bs, ok := be.(sampler.BinReader)
+	if ok && bs.Resolution() > 0 {
+		k := sampler.BinsPerSample(interval, bs.Resolution())
+		if got := time.Duration(k) * bs.Resolution(); got != interval {
+			fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: interval %v rounded to %v (%d bins of %v)\n", interval, got, k, bs.Resolution())
+		}
+		return bs, true
+	}
+	if c.IsSet("resolution") || o.threshold > 0 || o.percent > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: the %s backend has no in-kernel time bins: "+
+			"--resolution and --burst-threshold do not apply; resolution is the poll interval\n", be.Source().Backend)
+	}
+	return nil, false
+}
+
+// config builds the bin sampler's configuration.
+func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger) sampler.BinConfig {
+	speeds := newLinkSpeeds()
+	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec}
+	switch {
+	case o.threshold > 0:
+		cfg.BurstThreshold = func(string) float64 { return o.threshold }
+	case o.percent > 0:
+		cfg.BurstThreshold = func(name string) float64 { return speeds.bytesPerSec(name) * o.percent / 100 }
+	}
+	return cfg
+}
+
+// linkSpeeds caches link speeds from sysfs, looked up again for
+// interfaces that appear later.
+type linkSpeeds struct {
+	mu     sync.Mutex
+	speeds map[string]float64
+}
+
+func newLinkSpeeds() *linkSpeeds { return &linkSpeeds{speeds: make(map[string]float64)} }
+
+// bytesPerSec returns the link speed of name in bytes per second, 0 when
+// unknown.
+func (l *linkSpeeds) bytesPerSec(name string) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.speeds[name]; ok {
+		return v
+	}
+	infos, err := iface.List()
+	if err != nil {
+		return 0
+	}
+	for _, info := range infos {
+		l.speeds[info.Name] = float64(info.SpeedMbps) * 1e6 / 8
+	}
+	if _, ok := l.speeds[name]; !ok {
+		l.speeds[name] = 0
+	}
+	return l.speeds[name]
+}

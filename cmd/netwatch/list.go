@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/iface"
+)
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list interfaces: index, state, MTU, link speed and the backend that would serve them",
+		Description: "Shows the selected interfaces (default all) and what `watch` with the same\n" +
+			"--backend/--attach flags would use for them, without attaching anything.",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "json", EnvVars: env("JSON"), Category: catOutput, Usage: "print one JSON object instead of a table"},
+		}, commonFlags()...),
+		Action:       listAction,
+		OnUsageError: onUsageError,
+	}
+}
+
+// listJSON is the `list --json` schema.
+type listJSON struct {
+	Backend    string          `json:"backend"`
+	Attach     string          `json:"attach,omitempty"`
+	Fallback   string          `json:"fallback,omitempty"`
+	Interfaces []listInterface `json:"interfaces"`
+}
+
+type listInterface struct {
+	Name         string `json:"name"`
+	Index        int    `json:"index"`
+	State        string `json:"state"`
+	MTU          int    `json:"mtu"`
+	SpeedMbps    uint64 `json:"speed_mbps,omitempty"`
+	HardwareAddr string `json:"hardware_addr,omitempty"`
+	Backend      string `json:"backend"`
+	Attach       string `json:"attach,omitempty"`
+}
+
+func listAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q (see 'netwatch list --help')", c.Args().First())
+	}
+	opts, err := backendOptions(c)
+	if err != nil {
+		return err
+	}
+	src, fallback, err := backend.Plan(opts)
+	if err != nil {
+		return err
+	}
+	infos, err := iface.List()
+	if err != nil {
+		return err
+	}
+	out := listJSON{Backend: src.Backend, Attach: src.Attach, Fallback: fallback, Interfaces: []listInterface{}}
+	for _, info := range infos {
+		if !opts.Selector.Match(info.Name) {
+			continue
+		}
+		out.Interfaces = append(out.Interfaces, listInterface{
+			Name: info.Name, Index: info.Index, State: info.State, MTU: info.MTU,
+			SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
+			Backend: src.Backend, Attach: src.Attach,
+		})
+	}
+	w := bufio.NewWriter(c.App.Writer)
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(out)
+	} else {
+		err = writeListTable(w, out)
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return quietPipe(err)
+}
+
+func writeListTable(w *bufio.Writer, l listJSON) error {
+	if l.Fallback != "" {
+		fmt.Fprintf(w, "# %s\n", l.Fallback)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND")
+	for _, i := range l.Interfaces {
+		speed := "-"
+		if i.SpeedMbps > 0 {
+			speed = formatSpeed(i.SpeedMbps)
+		}
+		be := i.Backend
+		if i.Attach != "" {
+			be += " (" + i.Attach + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
+	}
+	return tw.Flush()
+}
+
+func formatSpeed(mbps uint64) string {
+	if mbps >= 1000 && mbps%1000 == 0 {
+		return fmt.Sprintf("%dGbit/s", mbps/1000)
+	}
+	return fmt.Sprintf("%dMbit/s", mbps)
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netwatch-dev/netwatch/internal/output"
+	"github.com/netwatch-dev/netwatch/internal/sampler"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+func snapshotCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.DurationFlag{Name: "window", Aliases: []string{"w"}, Value: time.Second, EnvVars: env("WINDOW"), Category: catTiming,
+			Usage: "time between the two reads the rates come from, 1ms to 1h"},
+	}
+	flags = append(flags, binFlags()...)
+	flags = append(flags, outputFlags(false)...)
+	return &cli.Command{
+		Name:  "snapshot",
+		Usage: "read twice, --window apart, and print one sample (with --json: one JSON object)",
+		Description: "Prints every selected interface's counters and its rates over the window, once.\n" +
+			"With --json the object has the same schema as one line of `watch -f ndjson`:\n\n" +
+			"   netwatch snapshot --json | jq '.interfaces[] | select(.rx_bytes_per_sec > 1e6) | .name'",
+		Flags:        append(flags, commonFlags()...),
+		Action:       snapshotAction,
+		OnUsageError: onUsageError,
+	}
+}
+
+func snapshotAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q (see 'netwatch snapshot --help')", c.Args().First())
+	}
+	window, err := parseInterval("window", c.Duration("window"))
+	if err != nil {
+		return err
+	}
+	topts, err := tableOptions(c)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	opts, err := backendOptions(c)
+	if err != nil {
+		return err
+	}
+	bopts, err := parseBinOptions(c)
+	if err != nil {
+		return err
+	}
+	opts.Resolution = bopts.resolution
+	be, err := openBackend(c, opts)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+
+	var sample *stats.Sample
+	keep := func(s stats.Sample) error { sample = &s; return nil }
+	if bins, ok := binSource(c, be, bopts, window); ok {
+		err = sampler.RunBins(c.Context, bins, bopts.config(window, 1, 0, log), keep)
+	} else {
+		err = sampler.Run(c.Context, be, sampler.Config{Interval: window, Count: 1, Logger: log}, keep)
+	}
+	if err != nil {
+		return err
+	}
+	if sample == nil {
+		return errors.New("interrupted before the snapshot window ended; nothing printed")
+	}
+	w := bufio.NewWriter(c.App.Writer)
+	if c.Bool("json") {
+		err = output.WriteSnapshotJSON(w, *sample)
+	} else {
+		var stream output.Stream
+		if stream, err = output.NewStream(w, output.FormatTable, topts); err == nil {
+			err = stream.Write(*sample)
+		}
+	}
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return quietPipe(err)
+}

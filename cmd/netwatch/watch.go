@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netwatch-dev/netwatch/internal/output"
+	"github.com/netwatch-dev/netwatch/internal/sampler"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+func watchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "watch",
+		Usage: "stream per-interface rates (the default command)",
+		Description: "Takes a baseline read, then one read per interval, and prints each interface's\n" +
+			"cumulative counters and its rates over the measured time between the two reads.\n" +
+			"Interfaces that appear are shown from their second read on; vanished ones are dropped.\n" +
+			"Stops on --count, --duration, Ctrl-C or SIGTERM, always after a whole sample.",
+		Flags:        watchFlags(),
+		Action:       watchAction,
+		OnUsageError: onUsageError,
+	}
+}
+
+func watchFlags() []cli.Flag {
+	flags := []cli.Flag{
+		&cli.DurationFlag{Name: "interval", Aliases: []string{"n"}, Value: time.Second, EnvVars: env("INTERVAL"), Category: catTiming,
+			Usage: "time between reads, 1ms to 1h (e.g. 1ms, 250ms, 5s)"},
+		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, EnvVars: env("COUNT"), Category: catTiming,
+			Usage: "stop after `N` samples (0: no limit)"},
+		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, EnvVars: env("DURATION"), Category: catTiming,
+			Usage: "stop after this long (0: no limit)"},
+	}
+	flags = append(flags, binFlags()...)
+	flags = append(flags, outputFlags(true)...)
+	return append(flags, commonFlags()...)
+}
+
+func watchAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q (see 'netwatch --help')", c.Args().First())
+	}
+	interval, err := parseInterval("interval", c.Duration("interval"))
+	if err != nil {
+		return err
+	}
+	if c.Int("count") < 0 {
+		return usagef("--count %d: must be 0 or more", c.Int("count"))
+	}
+	if c.Duration("duration") < 0 {
+		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
+	}
+	format, err := output.ParseFormat(c.String("format"))
+	if err != nil {
+		return usagef("--format: %v", trimPkg(err))
+	}
+	if c.Bool("json") {
+		format = output.FormatNDJSON
+	}
+	topts, err := tableOptions(c)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	opts, err := backendOptions(c)
+	if err != nil {
+		return err
+	}
+	bopts, err := parseBinOptions(c)
+	if err != nil {
+		return err
+	}
+	opts.Resolution = bopts.resolution
+
+	be, err := openBackend(c, opts)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+
+	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	stream, err := output.NewStream(w, format, topts)
+	if err != nil {
+		return err
+	}
+	emit := func(s stats.Sample) error { return stream.Write(s) }
+	if bins, ok := binSource(c, be, bopts, interval); ok {
+		err = sampler.RunBins(c.Context, bins, bopts.config(interval, c.Int("count"), c.Duration("duration"), log), emit)
+	} else {
+		cfg := sampler.Config{Interval: interval, Count: c.Int("count"), Duration: c.Duration("duration"), Logger: log}
+		err = sampler.Run(c.Context, be, cfg, emit)
+	}
+	if cerr := stream.Close(); err == nil {
+		err = cerr
+	}
+	return quietPipe(err)
+}
+
+// quietPipe treats a reader that went away (netwatch | head) as a normal end.
+func quietPipe(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	return err
+}
