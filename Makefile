@@ -38,9 +38,16 @@ generate:
 
 ## bench: per-packet and per-poll costs, printed as ratios against baselines
 ## measured in the same run.
+## (the eBPF benchmarks need root; they interleave program and baseline runs
+## and report ratios such as counter/empty and procfs/ebpf)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./internal/backend/procfs/ ./internal/output/
-	$(GO) test -run '^$$' -bench . -count 1 ./internal/backend/ebpf/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./internal/backend/ebpf/
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/
+
+## compare: netwatch side by side with ifstat, bwm-ng, sar, bmon, nload on a
+## veth pair in namespaces it creates (root; installs the peers with apt-get).
+compare:
+	bash scripts/compare/compare.sh
 
 ## run: go run the CLI; pass arguments with ARGS="watch -n 100ms".
 run:
