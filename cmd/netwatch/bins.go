@@ -26,9 +26,9 @@ const (
 func binFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
-			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s; samples cover whole bins " +
-				"(the interval is rounded to a multiple) and, when coarser than one bin, report peak, p99 and bursts. " +
-				"procfs/sysctl have no bins: their resolution is the poll interval"},
+			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
+				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
+				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
 			Usage: "count bins above this rate as bursts: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
 				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
@@ -44,8 +44,8 @@ type binOptions struct {
 
 func parseBinOptions(c *cli.Context) (binOptions, error) {
 	o := binOptions{resolution: c.Duration("resolution")}
-	if o.resolution < minResolution || o.resolution > maxResolution {
-		return o, usagef("--resolution %v is out of range: use %v to %v", o.resolution, minResolution, maxResolution)
+	if o.resolution != 0 && (o.resolution < minResolution || o.resolution > maxResolution) {
+		return o, usagef("--resolution %v is out of range: use %v to %v, or 0 for no bins", o.resolution, minResolution, maxResolution)
 	}
 	t := strings.TrimSpace(c.String("burst-threshold"))
 	switch {
@@ -78,7 +78,7 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 		}
 		return bs, true
 	}
-	if c.IsSet("resolution") || o.threshold > 0 || o.percent > 0 {
+	if (c.IsSet("resolution") && o.resolution > 0) || o.threshold > 0 || o.percent > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: the %s backend has no in-kernel time bins: "+
 			"--resolution and --burst-threshold do not apply; resolution is the poll interval\n", be.Source().Backend)
 	}

@@ -98,6 +98,9 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"sysctl on linux", []string{"snapshot", "-b", "sysctl", "-w", "1ms"}, 1, "sysctl backend:"},
 		{"malformed proc", []string{"snapshot", "-b", "procfs", "--proc-root", "testdata/badproc"}, 1, `line 3 "  eth0: 1 2 3": 3 counter columns, want 16`},
 		{"missing proc", []string{"snapshot", "-b", "procfs", "--proc-root", "testdata/none"}, 1, "no such file or directory"},
+		{"resolution too fine", []string{"snapshot", "-b", "procfs", "--resolution", "50us"}, 2, "--resolution 50µs is out of range: use 100µs to 1s, or 0 for no bins"},
+		{"bad burst threshold", []string{"watch", "-b", "procfs", "--burst-threshold", "lots"}, 2, `--burst-threshold: rate "lots"`},
+		{"bad burst percentage", []string{"watch", "-b", "procfs", "--burst-threshold", "-5%"}, 2, "positive percentage"},
 		{"completion shell", []string{"completion", "tcsh"}, 2, `want bash, zsh or fish, got "tcsh"`},
 	}
 	for _, tt := range tests {
