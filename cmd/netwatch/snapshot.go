@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/output"
-	"github.com/netwatch-dev/netwatch/internal/sampler"
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
@@ -39,37 +38,13 @@ func snapshotAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	topts, err := tableOptions(c)
+	smp, err := parseSampling(c)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c)
-	if err != nil {
-		return err
-	}
-	opts, err := backendOptions(c)
-	if err != nil {
-		return err
-	}
-	bopts, err := parseBinOptions(c)
-	if err != nil {
-		return err
-	}
-	opts.Resolution = bopts.resolution
-	be, err := openBackend(c, opts)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-
 	var sample *stats.Sample
 	keep := func(s stats.Sample) error { sample = &s; return nil }
-	if bins, ok := binSource(c, be, bopts, window); ok {
-		err = sampler.RunBins(c.Context, bins, bopts.config(window, 1, 0, log), keep)
-	} else {
-		err = sampler.Run(c.Context, be, sampler.Config{Interval: window, Count: 1, Logger: log}, keep)
-	}
-	if err != nil {
+	if err := smp.run(c, window, 1, 0, keep); err != nil {
 		return err
 	}
 	if sample == nil {
@@ -80,7 +55,7 @@ func snapshotAction(c *cli.Context) error {
 		err = output.WriteSnapshotJSON(w, *sample)
 	} else {
 		var stream output.Stream
-		if stream, err = output.NewStream(w, output.FormatTable, topts); err == nil {
+		if stream, err = output.NewStream(w, output.FormatTable, smp.table); err == nil {
 			err = stream.Write(*sample)
 		}
 	}

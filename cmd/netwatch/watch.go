@@ -9,8 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/output"
-	"github.com/netwatch-dev/netwatch/internal/sampler"
-	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 func watchCommand() *cli.Command {
@@ -62,42 +60,16 @@ func watchAction(c *cli.Context) error {
 	if c.Bool("json") {
 		format = output.FormatNDJSON
 	}
-	topts, err := tableOptions(c)
+	smp, err := parseSampling(c)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c)
-	if err != nil {
-		return err
-	}
-	opts, err := backendOptions(c)
-	if err != nil {
-		return err
-	}
-	bopts, err := parseBinOptions(c)
-	if err != nil {
-		return err
-	}
-	opts.Resolution = bopts.resolution
-
-	be, err := openBackend(c, opts)
-	if err != nil {
-		return err
-	}
-	defer be.Close()
-
 	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
-	stream, err := output.NewStream(w, format, topts)
+	stream, err := output.NewStream(w, format, smp.table)
 	if err != nil {
 		return err
 	}
-	emit := func(s stats.Sample) error { return stream.Write(s) }
-	if bins, ok := binSource(c, be, bopts, interval); ok {
-		err = sampler.RunBins(c.Context, bins, bopts.config(interval, c.Int("count"), c.Duration("duration"), log), emit)
-	} else {
-		cfg := sampler.Config{Interval: interval, Count: c.Int("count"), Duration: c.Duration("duration"), Logger: log}
-		err = sampler.Run(c.Context, be, cfg, emit)
-	}
+	err = smp.run(c, interval, c.Int("count"), c.Duration("duration"), stream.Write)
 	if cerr := stream.Close(); err == nil {
 		err = cerr
 	}
