@@ -112,11 +112,8 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 	}
 	emitted := 0
 	for tick := 1; ; tick++ {
-		deadline := ref.Mono + time.Duration(tick)*poll
-		if now := cfg.now().Mono; now > deadline {
-			tick += int((now-deadline)/poll) + 1
-			deadline = ref.Mono + time.Duration(tick)*poll
-		}
+		var deadline time.Duration
+		tick, deadline = onGrid(ref.Mono, poll, tick, cfg.now().Mono)
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
 		}

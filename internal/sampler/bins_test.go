@@ -22,7 +22,7 @@ type fakeBins struct {
 	reads  int
 }
 
-func (f *fakeBins) Source() stats.Source       { return stats.Source{Backend: "ebpf", Attach: "tcx"} }
+func (f *fakeBins) Source() stats.Source      { return stats.Source{Backend: "ebpf", Attach: "tcx"} }
 func (f *fakeBins) Resolution() time.Duration { return f.width }
 
 func (f *fakeBins) ReadBins() (stats.Bins, error) {

@@ -65,14 +65,10 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 	start := cfg.now()
 	emitted := 0
 	for tick := 1; ; tick++ {
-		deadline := start + time.Duration(tick)*cfg.Interval
-		if now := cfg.now(); now > deadline {
-			// A slow read or a descheduled process missed ticks: skip
-			// them and stay on the grid instead of bunching reads.
-			missed := int((now - deadline) / cfg.Interval)
-			tick += missed + 1
-			deadline = start + time.Duration(tick)*cfg.Interval
-			log.Debug("missed ticks", "count", missed+1)
+		want := tick
+		var deadline time.Duration
+		if tick, deadline = onGrid(start, cfg.Interval, tick, cfg.now()); tick > want {
+			log.Debug("missed ticks", "count", tick-want)
 		}
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
@@ -103,6 +99,19 @@ func canceledIsNil(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
+}
+
+// onGrid returns the tick to wait for and its deadline, start + tick *
+// interval. When now is already past that deadline (a slow read, a
+// descheduled process), the missed ticks are skipped: the schedule stays on
+// the grid instead of bunching reads, and drift never accumulates.
+func onGrid(start, interval time.Duration, tick int, now time.Duration) (int, time.Duration) {
+	deadline := start + time.Duration(tick)*interval
+	if now > deadline {
+		tick += int((now-deadline)/interval) + 1
+		deadline = start + time.Duration(tick)*interval
+	}
+	return tick, deadline
 }
 
 // sleepUntil sleeps until the CLOCK_MONOTONIC deadline or ctx is done.
