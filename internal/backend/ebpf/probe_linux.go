@@ -15,7 +15,7 @@ import (
 // legacy tc. BTF is not needed. It attaches nothing.
 func Probe() error {
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return fmt.Errorf("ebpf: remove memlock limit: %w", err)
+		return fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))
 	}
 	o, err := loadObjects(0, 0)
 	if err != nil {
