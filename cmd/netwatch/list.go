@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
 	"github.com/netwatch-dev/netwatch/internal/iface"
 )
 
@@ -43,6 +44,8 @@ type listInterface struct {
 	HardwareAddr string `json:"hardware_addr,omitempty"`
 	Backend      string `json:"backend"`
 	Attach       string `json:"attach,omitempty"`
+	// Problem says why watch would fail on this interface (a busy XDP hook).
+	Problem string `json:"problem,omitempty"`
 }
 
 func listAction(c *cli.Context) error {
@@ -66,11 +69,19 @@ func listAction(c *cli.Context) error {
 		if !opts.Selector.Match(info.Name) {
 			continue
 		}
-		out.Interfaces = append(out.Interfaces, listInterface{
+		li := listInterface{
 			Name: info.Name, Index: info.Index, State: info.State, MTU: info.MTU,
 			SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
 			Backend: src.Backend, Attach: src.Attach,
-		})
+		}
+		if src.Attach == string(attach.XDP) {
+			// XDP is never shared: an interface whose hook is taken
+			// would make watch fail, so say so here.
+			if err := attach.XDPInUse(info.Index); err != nil {
+				li.Problem = trimPkg(err)
+			}
+		}
+		out.Interfaces = append(out.Interfaces, li)
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	if c.Bool("json") {
@@ -100,6 +111,9 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 		be := i.Backend
 		if i.Attach != "" {
 			be += " (" + i.Attach + ")"
+		}
+		if i.Problem != "" {
+			be += ": " + i.Problem
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
 	}

@@ -107,3 +107,7 @@ func xdpAttachMode(m uint32) string {
 	}
 	return fmt.Sprintf("unknown (%d)", m)
 }
+
+// XDPInUse returns nil when no XDP program is attached to ifindex, else an
+// error wrapping ErrXDPBusy that names the program (for `netwatch list`).
+func XDPInUse(ifindex int) error { return xdpFree(ifindex) }

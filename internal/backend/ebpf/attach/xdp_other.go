@@ -1,0 +1,8 @@
+//go:build !linux
+
+package attach
+
+import "errors"
+
+// XDPInUse reports that XDP does not exist off Linux.
+func XDPInUse(int) error { return errors.ErrUnsupported }
