@@ -30,8 +30,13 @@ func startWatcher(ns netns.NsHandle) (*watcher, error) {
 		errs:    make(chan error, 1),
 		done:    make(chan struct{}),
 	}
+	// The socket is created in this thread's namespace, the one Open runs
+	// in (ns). Passing ns as an option would make netlink setns into it
+	// even when already there, which needs CAP_SYS_ADMIN; netwatch needs
+	// only CAP_BPF and CAP_NET_ADMIN.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	err := netlink.LinkSubscribeWithOptions(w.updates, w.done, netlink.LinkSubscribeOptions{
-		Namespace: &ns,
 		ErrorCallback: func(err error) {
 			select {
 			case w.errs <- err:
@@ -53,7 +58,7 @@ func (w *watcher) run(b *Backend) {
 	go func() {
 		defer w.wg.Done()
 		runtime.LockOSThread()
-		if err := netns.Set(w.ns); err != nil {
+		if err := enterNetns(w.ns); err != nil {
 			slog.Error("ebpf: enter namespace: not following interface changes", "err", err)
 			return
 		}
@@ -73,6 +78,21 @@ func (w *watcher) run(b *Backend) {
 			}
 		}
 	}()
+}
+
+// enterNetns moves the locked thread into ns unless it is there already:
+// setns needs CAP_SYS_ADMIN, which a netwatch running with only CAP_BPF and
+// CAP_NET_ADMIN in its own namespace does not have and does not need.
+func enterNetns(ns netns.NsHandle) error {
+	cur, err := netns.Get()
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	if cur.Equal(ns) {
+		return nil
+	}
+	return netns.Set(ns)
 }
 
 func (w *watcher) handle(b *Backend, u netlink.LinkUpdate) {
