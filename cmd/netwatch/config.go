@@ -97,7 +97,11 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, usagef("--log-level %q: want debug, info, warn or error", c.String("log-level"))
 	}
-	return slog.New(slog.NewTextHandler(errWriter(c), &slog.HandlerOptions{Level: level})), nil
+	log := slog.New(slog.NewTextHandler(errWriter(c), &slog.HandlerOptions{Level: level}))
+	// Packages below log through slog's default logger: --log-level
+	// governs them too.
+	slog.SetDefault(log)
+	return log, nil
 }
 
 func errWriter(c *cli.Context) io.Writer { return c.App.ErrWriter }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -55,7 +56,7 @@ func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 			log := slog.With("ifindex", ifindex, "direction", dir, "filter", bf.Name,
 				"program_id", bf.Id, "program", progName, "priority", bf.Priority, "handle", bf.Handle)
 			if pid, err := programHolder(ebpf.ProgramID(bf.Id)); err != nil || pid != 0 {
-				log.Info("attach: clean stale: leaving filter whose program is in use", "pid", pid, "err", err)
+				log.Warn("attach: clean stale: leaving a netwatch filter that may be in use", "pid", pid, "err", err)
 				continue
 			}
 			if err := h.FilterDel(bf); err != nil {
@@ -94,6 +95,7 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 		return 0, fmt.Errorf("attach: list processes: %w", err)
 	}
 	want := strconv.FormatUint(uint64(id), 10)
+	unreadable := 0
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
@@ -101,6 +103,10 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 		}
 		fdDir := filepath.Join("/proc", p.Name(), "fd")
 		fds, err := os.ReadDir(fdDir)
+		if errors.Is(err, fs.ErrPermission) {
+			unreadable++ // another user's process: it might hold the program
+			continue
+		}
 		if err != nil {
 			continue // exited, or a kernel thread
 		}
@@ -113,6 +119,12 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 				return pid, nil
 			}
 		}
+	}
+	if unreadable > 0 {
+		// Without the right to look (netwatch running with capabilities
+		// but not as root), a live netwatch of another user cannot be
+		// ruled out: leave the filter rather than detach it.
+		return 0, fmt.Errorf("attach: cannot tell whether program %d is in use: %d processes' descriptors are not readable (run as root to clean leftovers)", id, unreadable)
 	}
 	return 0, nil
 }
