@@ -52,6 +52,9 @@ func listAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return usagef("unexpected argument %q (see 'netwatch list --help')", c.Args().First())
 	}
+	if _, err := newLogger(c); err != nil {
+		return err
+	}
 	opts, err := backendOptions(c)
 	if err != nil {
 		return err
