@@ -13,10 +13,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// run builds the app and runs it with args, cancelling on SIGINT and
-// SIGTERM so that deferred cleanup (detaching BPF programs) always runs.
+// run builds the app and runs it with args, cancelling on SIGINT, SIGTERM
+// and SIGHUP (a closed terminal) so that deferred cleanup (detaching BPF
+// programs) always runs.
 func run(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// With SIGPIPE notified, a write to a closed pipe (netwatch | head)
 	// returns EPIPE instead of killing the process before cleanup runs.

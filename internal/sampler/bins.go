@@ -55,13 +55,16 @@ func BinsPerSample(interval, resolution time.Duration) int {
 	return max(1, int((interval+resolution/2)/resolution))
 }
 
-// binIface is one interface's running state.
+// binIface is one interface's running state. Nothing in it grows with the
+// number of bins per sample beyond the summarizer's 1%.
 type binIface struct {
 	index    int
-	cum      stats.Counters   // cumulative counters as of the last bin seen
-	group    []stats.Counters // bins of the sample being built
+	cum      stats.Counters // cumulative counters as of the last bin seen
+	sum      stats.Counters // what the bins of the sample being built counted
+	bins     int            // how many bins of that sample were seen
 	lost     int
-	complete bool // the group started at its first bin (not mid-sample)
+	complete bool              // the sample started at its first bin (not mid-sample)
+	summary  *stats.Summarizer // nil when samples are single bins
 }
 
 // RunBins emits one sample per whole group of k = BinsPerSample in-kernel
@@ -145,7 +148,22 @@ type binEmitter struct {
 	cfg    BinConfig
 	start  uint64 // first bin of the first sample
 	ifaces map[string]*binIface
-	sumBuf []float64
+}
+
+// startSample resets an interface's state at the first bin of a sample.
+func (e *binEmitter) startSample(name string, st *binIface) {
+	st.sum, st.bins, st.lost, st.complete = stats.Counters{}, 0, 0, true
+	if e.k == 1 {
+		return // single-bin samples carry no summary
+	}
+	var threshold float64
+	if e.cfg.BurstThreshold != nil {
+		threshold = e.cfg.BurstThreshold(name)
+	}
+	if st.summary == nil {
+		st.summary = stats.NewSummarizer(e.k, e.width, threshold)
+	}
+	st.summary.Reset(threshold)
 }
 
 // add takes a batch of consecutive bins and returns the samples it
@@ -180,9 +198,13 @@ func (e *binEmitter) add(src stats.Source, b stats.Bins) []stats.Sample {
 				continue
 			}
 			if (bin-e.start)%uint64(e.k) == 0 {
-				st.group, st.lost, st.complete = st.group[:0], 0, true
+				e.startSample(ib.Name, st)
 			}
-			st.group = append(st.group, c)
+			st.sum = addCounters(st.sum, c)
+			st.bins++
+			if st.summary != nil {
+				st.summary.Add(c)
+			}
 			if ib.Lost != nil && ib.Lost[i] {
 				st.lost++
 			}
@@ -207,33 +229,25 @@ func (e *binEmitter) sample(src stats.Source, end uint64, ifaces []stats.Interfa
 	}
 	for _, ib := range ifaces {
 		st := e.ifaces[ib.Name]
-		if !st.complete || len(st.group) != e.k {
+		if !st.complete || st.bins != e.k {
 			continue // appeared mid-sample: shown from its first whole sample
-		}
-		var sum stats.Counters
-		for _, c := range st.group {
-			sum = addCounters(sum, c)
 		}
 		is := stats.InterfaceSample{
 			Name:     ib.Name,
 			Index:    st.index,
 			Counters: st.cum,
-			Rates:    stats.RatesOver(sum, groupDur),
+			Rates:    stats.RatesOver(st.sum, groupDur),
 			LostBins: st.lost,
 		}
 		if st.lost > 0 {
 			e.log.Warn("time bins lost: the kernel ring was overwritten before it was read", "interface", ib.Name, "bins", st.lost)
 		}
-		if e.k > 1 {
-			var threshold, link float64
-			if e.cfg.BurstThreshold != nil {
-				threshold = e.cfg.BurstThreshold(ib.Name)
-			}
+		if st.summary != nil {
+			var link float64
 			if e.cfg.LinkSpeed != nil {
 				link = e.cfg.LinkSpeed(ib.Name)
 			}
-			var sum stats.Summary
-			sum, e.sumBuf = stats.Summarize(st.group, e.width, threshold, e.sumBuf)
+			sum := st.summary.Summary()
 			sum.SetUtilization(link, is.Rates)
 			is.Summary = &sum
 		}

@@ -1,8 +1,8 @@
 package stats
 
 import (
+	"container/heap"
 	"math"
-	"slices"
 	"time"
 )
 
@@ -45,39 +45,110 @@ func (s *Summary) SetUtilization(linkBytesPerSec float64, r Rates) {
 	s.Tx.PeakUtilization = s.Tx.PeakBytesPerSec / linkBytesPerSec
 }
 
-// Summarize computes peak, p99 and burst counts over bins of the given
-// width. threshold is in bytes per second; bins above it count as bursts
-// (0 disables burst counting). scratch is reused to avoid allocating.
-func Summarize(bins []Counters, width time.Duration, threshold float64, scratch []float64) (Summary, []float64) {
-	s := Summary{Bins: len(bins), BurstThreshold: threshold}
-	if len(bins) == 0 || width <= 0 {
-		return s, scratch
-	}
-	perSec := 1 / width.Seconds()
-	scratch = slices.Grow(scratch[:0], len(bins))[:len(bins)]
-	for i, b := range bins {
-		scratch[i] = float64(b.RxBytes) * perSec
-	}
-	s.Rx = summarizeRates(scratch, threshold)
-	for i, b := range bins {
-		scratch[i] = float64(b.TxBytes) * perSec
-	}
-	s.Tx = summarizeRates(scratch, threshold)
-	return s, scratch
+// Summarizer computes a Summary over a stream of n bins without keeping
+// them: peak and burst count as they come, and the exact p99 from a heap of
+// the largest 1% of bin rates (the nearest-rank p99 of n values is the
+// (n - ceil(0.99 n) + 1)-th largest). Memory is about n/100 values per
+// direction however long the sample, and it is reused across samples.
+type Summarizer struct {
+	width     time.Duration
+	threshold float64
+	perSec    float64
+	keep      int // how many of the largest rates decide the p99
+	n         int
+	rx, tx    dirStream
 }
 
-// summarizeRates sorts rates in place.
-func summarizeRates(rates []float64, threshold float64) DirSummary {
-	var d DirSummary
-	for _, r := range rates {
-		if threshold > 0 && r > threshold {
-			d.Bursts++
-		}
+// NewSummarizer returns a Summarizer for samples of n bins of the given
+// width, counting bins above threshold bytes per second as bursts (0: off).
+func NewSummarizer(n int, width time.Duration, threshold float64) *Summarizer {
+	s := &Summarizer{width: width, threshold: threshold}
+	if width > 0 {
+		s.perSec = 1 / width.Seconds()
 	}
-	slices.Sort(rates)
-	d.PeakBytesPerSec = rates[len(rates)-1]
-	d.P99BytesPerSec = rates[nearestRank(len(rates), 0.99)]
-	return d
+	s.keep = max(1, n-nearestRank(n, 0.99))
+	return s
+}
+
+// Reset starts a new sample, with a (possibly changed) burst threshold.
+func (s *Summarizer) Reset(threshold float64) {
+	s.threshold, s.n = threshold, 0
+	s.rx.reset()
+	s.tx.reset()
+}
+
+// Add takes the next bin.
+func (s *Summarizer) Add(c Counters) {
+	s.n++
+	s.rx.add(float64(c.RxBytes)*s.perSec, s.threshold, s.keep)
+	s.tx.add(float64(c.TxBytes)*s.perSec, s.threshold, s.keep)
+}
+
+// Summary returns the summary of the bins added since the last Reset.
+func (s *Summarizer) Summary() Summary {
+	return Summary{Bins: s.n, BurstThreshold: s.threshold, Rx: s.rx.summary(), Tx: s.tx.summary()}
+}
+
+// dirStream is one direction's running statistics.
+type dirStream struct {
+	peak   float64
+	bursts int
+	top    minHeap // the largest rates seen, at most keep of them
+}
+
+func (d *dirStream) reset() {
+	d.peak, d.bursts = 0, 0
+	d.top = d.top[:0]
+}
+
+func (d *dirStream) add(rate, threshold float64, keep int) {
+	d.peak = max(d.peak, rate)
+	if threshold > 0 && rate > threshold {
+		d.bursts++
+	}
+	switch {
+	case len(d.top) < keep:
+		heap.Push(&d.top, rate)
+	case rate > d.top[0]:
+		d.top[0] = rate
+		heap.Fix(&d.top, 0)
+	}
+}
+
+func (d *dirStream) summary() DirSummary {
+	s := DirSummary{PeakBytesPerSec: d.peak, Bursts: d.bursts}
+	if len(d.top) > 0 {
+		s.P99BytesPerSec = d.top[0]
+	}
+	return s
+}
+
+// minHeap is a min-heap of float64 for container/heap.
+type minHeap []float64
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(float64)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Summarize computes peak, p99 and burst counts over bins of the given
+// width. threshold is in bytes per second; bins above it count as bursts
+// (0 disables burst counting).
+func Summarize(bins []Counters, width time.Duration, threshold float64) Summary {
+	if len(bins) == 0 || width <= 0 {
+		return Summary{Bins: len(bins), BurstThreshold: threshold}
+	}
+	s := NewSummarizer(len(bins), width, threshold)
+	for _, b := range bins {
+		s.Add(b)
+	}
+	return s.Summary()
 }
 
 // nearestRank is the index of the p-th percentile of n sorted values by

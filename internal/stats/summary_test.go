@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -43,11 +45,48 @@ func TestSummarize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := Summarize(tt.bins, tt.width, tt.threshold, nil)
+			got := Summarize(tt.bins, tt.width, tt.threshold)
 			if got != tt.want {
 				t.Fatalf("Summarize = %+v\nwant        %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSummarizerMatchesSorting checks the streaming p99 against sorting all
+// bins, for sample sizes around the points where the kept count changes,
+// and that Reset makes a Summarizer reusable.
+func TestSummarizerMatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 99, 100, 101, 199, 200, 201, 1000, 4321} {
+		s := NewSummarizer(n, time.Millisecond, 5e5)
+		for round := range 2 {
+			s.Reset(5e5)
+			rates := make([]float64, n)
+			bursts := 0
+			for i := range n {
+				b := rng.Uint64N(1000)
+				if i%7 == 0 {
+					b = 1000 + rng.Uint64N(5000) // a heavy tail
+				}
+				s.Add(Counters{RxBytes: b, TxBytes: b / 2})
+				rates[i] = float64(b) * 1000
+				if rates[i] > 5e5 {
+					bursts++
+				}
+			}
+			slices.Sort(rates)
+			got := s.Summary()
+			if want := rates[nearestRank(n, 0.99)]; got.Rx.P99BytesPerSec != want || got.Bins != n {
+				t.Fatalf("n=%d round %d: p99 %v, want %v (bins %d)", n, round, got.Rx.P99BytesPerSec, want, got.Bins)
+			}
+			if got.Rx.PeakBytesPerSec != rates[n-1] || got.Rx.Bursts != bursts {
+				t.Fatalf("n=%d: peak %v bursts %d, want %v %d", n, got.Rx.PeakBytesPerSec, got.Rx.Bursts, rates[n-1], bursts)
+			}
+		}
+	}
+	if keep := NewSummarizer(3_600_000, time.Millisecond, 0).keep; keep != 36_001 {
+		t.Fatalf("an hour of 1 ms bins keeps %d rates, want 36001 (1%%)", keep)
 	}
 }
 
