@@ -248,7 +248,7 @@ func runCmdEnv(t *testing.T, cmd *exec.Cmd, kv ...string) result {
 // TestSignalMidStream interrupts a fast NDJSON stream: netwatch exits 0
 // and every line it wrote is a whole, valid JSON object.
 func TestSignalMidStream(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(binary, "watch", "-b", "procfs", "-n", "1ms", "-f", "ndjson")
 			cmd.Env = cleanEnv()
