@@ -1,0 +1,199 @@
+package ebpf
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netwatch-dev/netwatch/internal/clock"
+	"github.com/netwatch-dev/netwatch/internal/ifsel"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
+	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
+)
+
+// TestBinsRealTrafficAcrossCPUs sends bursts of real UDP traffic through a
+// veth pair, each burst from threads pinned to every CPU at once, with idle
+// gaps between bursts. Through the backend's public API: every burst's
+// bytes land in the bins covering its send time, idle bins are zero, no bin
+// is lost, and the bins add up to the cumulative counters (nothing counted
+// twice or dropped when per-CPU bins are merged).
+func TestBinsRealTrafficAcrossCPUs(t *testing.T) {
+	privileged.Need(t)
+	cpus := runtime.NumCPU()
+	if cpus < 2 {
+		privileged.Skip(t, "needs at least 2 CPUs to merge bins across CPUs")
+	}
+	p := netnstest.NewPair(t)
+	const width = time.Millisecond
+	const payload = 200
+	frame := uint64(netnstest.UDPFrameLen(payload))
+
+	// A listener in B absorbs the datagrams, so no ICMP comes back to A.
+	var ln *net.UDPConn
+	if err := p.B.Do(func() (err error) {
+		ln, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.AddrB.AsSlice(), Port: 9999})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, err := ln.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+
+	sel, err := ifsel.New([]string{p.IfA}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *Backend
+	if err := p.A.Do(func() (err error) {
+		b, err = Open(context.Background(), Config{Selector: sel, Resolution: width})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	start, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type burst struct{ from, to, bytes uint64 }
+	var bursts []burst
+	for i := range 5 {
+		perCPU := 10 * (i + 1)
+		from := uint64(clock.Monotonic() / width)
+		var wg sync.WaitGroup
+		errs := make(chan error, cpus)
+		for cpu := range cpus {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- p.A.Do(func() error { return sendPinned(cpu, p, perCPU, payload) })
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		to := uint64(clock.Monotonic() / width)
+		bursts = append(bursts, burst{from, to, uint64(cpus*perCPU) * frame})
+		time.Sleep(5 * width)
+	}
+	time.Sleep(3 * width) // let the last bins complete
+
+	var all stats.InterfaceBins
+	var first uint64
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(width) {
+		bins, err := b.ReadBins()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all.Bins) == 0 {
+			first = bins.First
+		}
+		for _, ib := range bins.Interfaces {
+			if ib.Index != p.IndexA {
+				continue
+			}
+			all.Bins = append(all.Bins, ib.Bins...)
+			if ib.Lost != nil {
+				t.Fatalf("bins lost: %v", ib.Lost)
+			}
+		}
+		if first+uint64(len(all.Bins)) > bursts[len(bursts)-1].to+2 {
+			break
+		}
+	}
+	end, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	inBurst := func(bin uint64) int {
+		for i, bu := range bursts {
+			if bin >= bu.from && bin <= bu.to {
+				return i
+			}
+		}
+		return -1
+	}
+	got := make([]uint64, len(bursts))
+	var total stats.Counters
+	for i, c := range all.Bins {
+		bin := first + uint64(i)
+		total.TxBytes += c.TxBytes
+		total.TxPackets += c.TxPackets
+		total.RxBytes += c.RxBytes
+		total.RxPackets += c.RxPackets
+		if j := inBurst(bin); j >= 0 {
+			got[j] += c.TxBytes
+		} else if c.TxBytes != 0 || c.TxPackets != 0 {
+			t.Errorf("bin %d between bursts counted %d bytes", bin, c.TxBytes)
+		}
+	}
+	for i, bu := range bursts {
+		if got[i] != bu.bytes {
+			t.Errorf("burst %d (bins %d..%d): %d bytes in its bins, sent %d", i, bu.from, bu.to, got[i], bu.bytes)
+		}
+	}
+	d, ok := stats.Delta(ifCounters(t, start, p.IndexA), ifCounters(t, end, p.IndexA))
+	if !ok || total != d {
+		t.Errorf("bins add up to %+v, counters moved %+v", total, d)
+	}
+	if total.RxPackets != 0 {
+		t.Errorf("A received %d packets: the link was not quiet", total.RxPackets)
+	}
+}
+
+// sendPinned sends n datagrams from A to B from a thread pinned to cpu.
+func sendPinned(cpu int, p *netnstest.Pair, n, payload int) error {
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return err
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("pin to CPU %d: %w", cpu, err)
+	}
+	// The thread goes back to the runtime's pool afterwards: unpin it.
+	defer unix.SchedSetaffinity(0, &old)
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: p.AddrB.AsSlice(), Port: 9999})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, payload)
+	for range n {
+		if _, err := c.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ifCounters(t *testing.T, s stats.Snapshot, index int) stats.Counters {
+	t.Helper()
+	for _, ic := range s.Interfaces {
+		if ic.Index == index {
+			return ic.Counters
+		}
+	}
+	t.Fatalf("interface %d not in snapshot %+v", index, s.Interfaces)
+	return stats.Counters{}
+}
