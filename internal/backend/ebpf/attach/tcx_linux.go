@@ -3,6 +3,7 @@ package attach
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -50,14 +51,14 @@ func probeTCX() error {
 	}
 	defer prog.Close()
 	l, err := link.AttachRawLink(link.RawLinkOptions{
-		Target:  int(^uint32(0)),
+		Target:  math.MaxInt32, // fits int on 32-bit GOARCHes
 		Program: prog,
 		Attach:  ebpf.AttachTCXIngress,
 	})
 	switch {
 	case err == nil:
 		l.Close()
-		return errors.New("attach: tcx probe: attach to ifindex 2^32-1 succeeded unexpectedly")
+		return errors.New("attach: tcx probe: attach to ifindex 2^31-1 succeeded unexpectedly")
 	case errors.Is(err, unix.ENODEV):
 		return nil
 	case errors.Is(err, unix.EINVAL), errors.Is(err, ebpf.ErrNotSupported):
