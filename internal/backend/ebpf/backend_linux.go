@@ -73,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			selected = append(selected, l)
 		}
 	}
-	o, err := loadObjects(cfg.Resolution, len(selected))
+	o, err := loadObjectsFor(cfg.Resolution, len(selected), cfg.Attach == attach.XDP)
 	if err != nil {
 		w.stop()
 		return nil, err

@@ -19,10 +19,32 @@ const (
 // noSlot marks an interface without a ring of bins (NW_NO_SLOT).
 const noSlot = ^uint32(0)
 
+// tcObjects are the maps and the tc programs: what every attach mode needs.
+// Loading only what a struct names keeps the XDP program (xdp.frags,
+// bpf_xdp_get_buff_len: kernel 5.18) out of tc and TCX modes, so that they
+// load on older kernels.
+type tcObjects struct {
+	netwatchMaps
+	NetwatchTcEg *ebpf.Program `ebpf:"netwatch_tc_eg"`
+	NetwatchTcIn *ebpf.Program `ebpf:"netwatch_tc_in"`
+}
+
+// progObjects are the maps and the programs loaded: tcObjects, plus the XDP
+// program with Attach xdp (nil otherwise).
+type progObjects struct {
+	tcObjects
+	NetwatchXdp *ebpf.Program `ebpf:"netwatch_xdp"`
+}
+
+// Close closes the programs and maps; nil ones are skipped.
+func (p *progObjects) Close() error {
+	return errors.Join(p.NetwatchXdp.Close(), p.NetwatchTcEg.Close(), p.NetwatchTcIn.Close(), p.netwatchMaps.Close())
+}
+
 // objects are the loaded programs and maps with the sizes they were loaded
 // with, and the counters and bins maps mapped into memory.
 type objects struct {
-	netwatchObjects
+	progObjects
 	bins binLayout // zero width: bins off (the bins map has one entry)
 	cpus int       // possible CPUs
 
@@ -32,9 +54,15 @@ type objects struct {
 	ifmap [ifmapSize]uint32 // mirror of ifslots: the ifindex in each entry
 }
 
-// loadObjects loads the programs and maps. width 0 turns bins off; otherwise
-// the rings are sized for width and the number of selected interfaces.
+// loadObjects loads the maps and every program, the XDP one included.
 func loadObjects(width time.Duration, interfaces int) (*objects, error) {
+	return loadObjectsFor(width, interfaces, true)
+}
+
+// loadObjectsFor loads the maps and the tc programs, and the XDP program
+// when withXDP. width 0 turns bins off; otherwise the rings are sized for
+// width and the number of selected interfaces.
+func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects, error) {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return nil, fmt.Errorf("ebpf: possible CPUs: %w", err)
@@ -61,7 +89,11 @@ func loadObjects(width time.Duration, interfaces int) (*objects, error) {
 			return nil, fmt.Errorf("ebpf: set %s: %w", name, err)
 		}
 	}
-	if err := spec.LoadAndAssign(&o.netwatchObjects, nil); err != nil {
+	var dst any = &o.progObjects.tcObjects
+	if withXDP {
+		dst = &o.progObjects
+	}
+	if err := spec.LoadAndAssign(dst, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
 	if o.counterMem, err = mmapMap(o.Counters); err != nil {
@@ -94,7 +126,7 @@ func (o *objects) Close() error {
 			*mem = nil
 		}
 	}
-	errs = append(errs, o.netwatchObjects.Close())
+	errs = append(errs, o.progObjects.Close())
 	return errors.Join(errs...)
 }
 
