@@ -19,6 +19,14 @@ const (
 // noSlot marks an interface without a ring of bins (NW_NO_SLOT).
 const noSlot = ^uint32(0)
 
+// counterSlots is the number of slots of the counters map: slot 0, which
+// the table never hands out, and MaxInterfaces usable ones. A program that
+// reads an ifslots entry while userspace rewrites it can see the new
+// ifindex with the old slot 0 of a cleared entry (or the reverse); with slot
+// 0 unused such a packet lands in a slot nobody reads instead of in another
+// interface's counters.
+const counterSlots = MaxInterfaces + 1
+
 // tcObjects are the maps and the tc programs: what every attach mode needs.
 // Loading only what a struct names keeps the XDP program (xdp.frags,
 // bpf_xdp_get_buff_len: kernel 5.18) out of tc and TCX modes, so that they
@@ -72,7 +80,7 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 		return nil, fmt.Errorf("ebpf: %w", err)
 	}
 	o := &objects{cpus: cpus}
-	spec.Maps[netwatchMapCounters].MaxEntries = uint32(MaxInterfaces * 2 * cpus)
+	spec.Maps[netwatchMapCounters].MaxEntries = uint32(counterSlots * 2 * cpus)
 	spec.Maps[netwatchMapIfoverflow].MaxEntries = MaxInterfaces
 	vars := map[string]any{netwatchVarNrCpus: uint32(cpus)}
 	if width > 0 {

@@ -38,7 +38,8 @@ type table struct {
 
 func newTable(o *objects, start time.Duration) *table {
 	t := &table{o: o, bins: newBinReader(o)}
-	for s := range uint32(MaxInterfaces) {
+	// Slot 0 stays unused: see counterSlots.
+	for s := uint32(1); s < counterSlots; s++ {
 		t.slots = append(t.slots, s)
 	}
 	if o.bins.width > 0 {
