@@ -88,19 +88,49 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Attach == attach.XDP {
 		b.source.Attach = string(attach.XDP)
 	}
-	for _, l := range selected {
-		if err := ctx.Err(); err != nil {
-			w.stop()
-			return nil, errors.Join(err, b.closeObjects())
-		}
-		if err := b.watch(l.Attrs().Name, l.Attrs().Index); err != nil {
-			w.stop()
-			return nil, errors.Join(err, b.closeObjects())
-		}
+	if err := b.watchAll(ctx, selected); err != nil {
+		w.stop()
+		return nil, errors.Join(err, b.closeObjects())
 	}
 	b.watcher = w
 	w.run(b)
 	return b, nil
+}
+
+// watchAll watches every link of the list. A link that vanished since the
+// list was taken is skipped (the watcher releases it when its deletion
+// arrives); any other failure is returned.
+func (b *Backend) watchAll(ctx context.Context, links []netlink.Link) error {
+	for _, l := range links {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name, index := l.Attrs().Name, l.Attrs().Index
+		if err := b.watch(name, index); err != nil {
+			if vanished(err, index) {
+				slog.Debug("ebpf: interface vanished before attaching; skipped", "interface", name, "ifindex", index, "err", err)
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// vanished reports whether err, from watching ifindex, comes from the
+// interface having disappeared: ENODEV or netlink's link-not-found, or any
+// error while ifindex no longer exists (XDP link creation says EINVAL for a
+// missing device).
+func vanished(err error, ifindex int) bool {
+	if err == nil {
+		return false
+	}
+	var nf netlink.LinkNotFoundError
+	if errors.Is(err, unix.ENODEV) || errors.As(err, &nf) {
+		return true
+	}
+	_, lerr := netlink.LinkByIndex(ifindex)
+	return errors.As(lerr, &nf)
 }
 
 // tcModeFor resolves how tc programs attach: TCX when the kernel has it (or
@@ -132,7 +162,9 @@ func tcModeFor(m attach.Mode) (attach.Mode, error) {
 // leftovers there, creates the map entries and attaches the programs.
 func (b *Backend) watch(name string, index int) error {
 	if n, err := attach.CleanStale(index, attach.DefaultNamePrefix); err != nil {
-		slog.Warn("ebpf: clean stale programs", "interface", name, "err", err)
+		if !vanished(err, index) {
+			slog.Warn("ebpf: clean stale programs", "interface", name, "err", err)
+		}
 	} else if n > 0 {
 		slog.Info("ebpf: removed programs a previous netwatch left behind", "interface", name, "count", n)
 	}

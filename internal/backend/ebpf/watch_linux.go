@@ -109,7 +109,11 @@ func (w *watcher) handle(b *Backend, u netlink.LinkUpdate) {
 		w.release(b, name, index)
 	case match:
 		if err := b.watch(name, index); err != nil {
-			slog.Warn("ebpf: cannot watch new interface", "interface", name, "err", err)
+			if vanished(err, index) {
+				slog.Debug("ebpf: new interface vanished before attaching", "interface", name, "err", err)
+			} else {
+				slog.Warn("ebpf: cannot watch new interface", "interface", name, "err", err)
+			}
 		} else {
 			slog.Debug("ebpf: watching new interface", "interface", name, "ifindex", index)
 		}
