@@ -6,12 +6,15 @@
  *
  * What is counted is what the wire carries, as a NIC's own counters do: the
  * L2 frame without FCS (plus an offloaded VLAN tag), and a GSO/GRO
- * super-packet as its gso_segs segments, each with its own headers.
+ * super-packet as its gso_segs segments, each with its own headers. On a
+ * device without a link-layer header at tc (tun, wireguard, ipip, sit, gre,
+ * ppp: l2_len 0) a frame is the L3 packet, skb->len, as the device counts it.
  *
  * Maps (sizes are set by userspace at load time, see sizing.go):
- *   ifslots     ARRAY [ifindex & (NW_IFMAP - 1)] -> {ifindex, slot}
- *   ifoverflow  HASH ifindex -> slot, for ifindexes whose ifslots entry is
- *               taken by another watched interface (rare; lookup-only)
+ *   ifslots     ARRAY [ifindex & (NW_IFMAP - 1)] -> {ifindex, slot, l2_len}
+ *   ifoverflow  HASH ifindex -> {ifindex, slot, l2_len}, for ifindexes
+ *               whose ifslots entry is taken by another watched interface
+ *               (rare; lookup-only)
  *               Userspace fills both for every attached interface; a packet
  *               on an ifindex found in neither is not counted.
  *   counters    ARRAY, mmapable [(slot * 2 + dir) * nr_cpus + cpu] -> struct nw_value
@@ -56,9 +59,15 @@
 /* Keep the stores in program order (see the ordering contract above). */
 #define barrier() asm volatile("" ::: "memory")
 
+/* Link-layer header bytes in front of the network header at tc. */
+#define NW_L2_NONE 0        /* L3 devices: the packet starts with IP */
+#define NW_L2_ETHER ETH_HLEN /* Ethernet (and lo): h_proto and VLAN tags parsed */
+#define NW_L2_UNKNOWN 0xffffffffU /* a header netwatch cannot parse: no GSO header maths */
+
 struct nw_ifslot {
 	__u32 ifindex; /* 0: free */
 	__u32 slot;
+	__u32 l2_len;  /* NW_L2_NONE, NW_L2_ETHER or NW_L2_UNKNOWN, set by userspace */
 };
 
 struct nw_value {
@@ -89,7 +98,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct nw_ifslot);
 	__uint(max_entries, 1024);
 } ifoverflow SEC(".maps");
 
@@ -129,19 +138,18 @@ static __always_inline void nw_flush(struct nw_value *v, __u32 cpu)
 	b->packets = v->cur_packets;
 }
 
-static __always_inline void nw_count(__u32 ifindex, __u32 dir, __u64 bytes, __u64 packets)
+/* The entry of a watched interface, NULL for any other. */
+static __always_inline struct nw_ifslot *nw_iface(__u32 ifindex)
 {
 	__u32 k = ifindex & (NW_IFMAP - 1);
 	struct nw_ifslot *is = bpf_map_lookup_elem(&ifslots, &k);
-	if (!is)
-		return;
-	__u32 slot = is->slot;
-	if (is->ifindex != ifindex) {
-		__u32 *s = bpf_map_lookup_elem(&ifoverflow, &ifindex);
-		if (!s)
-			return;
-		slot = *s;
-	}
+	if (is && is->ifindex == ifindex)
+		return is;
+	return bpf_map_lookup_elem(&ifoverflow, &ifindex);
+}
+
+static __always_inline void nw_count(__u32 slot, __u32 dir, __u64 bytes, __u64 packets)
+{
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu;
 	struct nw_value *v = bpf_map_lookup_elem(&counters, &idx);
@@ -172,24 +180,34 @@ static __always_inline void nw_count(__u32 ifindex, __u32 dir, __u64 bytes, __u6
 }
 
 /* Header length (L2 + L3 + L4) of a GSO packet, as qdisc_pkt_len_init
- * computes it. Reads only the headers. Returns the bytes parsed so far when a
- * header cannot be read or the protocol has no known L4 header. */
-static __always_inline __u32 nw_hdr_len(struct __sk_buff *skb)
+ * computes it. Reads only the headers, from the start of the packet at tc:
+ * an Ethernet header (whose h_proto and VLAN tags give the L3 protocol) when
+ * l2_len is NW_L2_ETHER, the L3 header itself (protocol from skb->protocol)
+ * when it is NW_L2_NONE. Returns the bytes parsed so far when a header
+ * cannot be read or the protocol has no known L4 header, and 0 for a link
+ * layer netwatch cannot parse. (A GRE device without a remote builds its
+ * outer IP and GRE header before tc egress: its segments are counted with
+ * that outer header as their L3 header, an approximation.) */
+static __always_inline __u32 nw_hdr_len(struct __sk_buff *skb, __u32 l2_len)
 {
-	__u32 off = ETH_HLEN;
-	__be16 proto;
+	__u32 off = 0;
+	__be16 proto = skb->protocol;
 	__u8 l4;
 
-	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)))
-		return 0;
-
+	if (l2_len == NW_L2_ETHER) {
+		if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)))
+			return 0;
+		off = ETH_HLEN;
 #pragma unroll
-	for (int i = 0; i < 2; i++) {
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)))
-			return off;
-		off += 4;
+		for (int i = 0; i < 2; i++) {
+			if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+				break;
+			if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)))
+				return off;
+			off += 4;
+		}
+	} else if (l2_len != NW_L2_NONE) {
+		return 0;
 	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -198,11 +216,13 @@ static __always_inline __u32 nw_hdr_len(struct __sk_buff *skb)
 		    bpf_skb_load_bytes(skb, off + offsetof(struct iphdr, protocol), &l4, 1))
 			return off;
 		__u32 ihl = (vihl & 0x0f) * 4;
-		if (ihl < sizeof(struct iphdr))
+		if ((vihl >> 4) != 4 || ihl < sizeof(struct iphdr))
 			return off;
 		off += ihl;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, off + offsetof(struct ipv6hdr, nexthdr), &l4, 1))
+		__u8 ver;
+		if (bpf_skb_load_bytes(skb, off, &ver, 1) || (ver >> 4) != 6 ||
+		    bpf_skb_load_bytes(skb, off + offsetof(struct ipv6hdr, nexthdr), &l4, 1))
 			return off;
 		off += sizeof(struct ipv6hdr);
 		/* Extension headers, as far as sane. */
@@ -241,13 +261,18 @@ static __always_inline __u32 nw_hdr_len(struct __sk_buff *skb)
 
 static __always_inline int nw_tc(struct __sk_buff *skb, __u32 dir)
 {
+	struct nw_ifslot *is = nw_iface(skb->ifindex);
+	if (!is)
+		return TC_ACT_UNSPEC;
+	__u32 slot = is->slot;
+	__u32 l2_len = is->l2_len;
 	__u64 bytes = skb->len;
 	__u64 segs = skb->gso_segs;
 	/* An offloaded VLAN tag is on the wire but not in skb->len. */
 	__u32 vlan = skb->vlan_present ? 4 : 0;
 
 	if (segs > 1 || (segs == 0 && skb->gso_size)) {
-		__u32 hdr = nw_hdr_len(skb);
+		__u32 hdr = nw_hdr_len(skb, l2_len);
 		if (segs == 0) {
 			/* Untrusted GSO (SKB_GSO_DODGY) may not carry a count. */
 			__u32 size = skb->gso_size;
@@ -258,7 +283,7 @@ static __always_inline int nw_tc(struct __sk_buff *skb, __u32 dir)
 		segs = 1;
 	}
 	bytes += segs * vlan;
-	nw_count(skb->ifindex, dir, bytes, segs);
+	nw_count(slot, dir, bytes, segs);
 	return TC_ACT_UNSPEC;
 }
 
@@ -279,7 +304,9 @@ int netwatch_tc_eg(struct __sk_buff *skb)
 SEC("xdp.frags")
 int netwatch_xdp(struct xdp_md *ctx)
 {
-	nw_count(ctx->ingress_ifindex, NW_DIR_RX, bpf_xdp_get_buff_len(ctx), 1);
+	struct nw_ifslot *is = nw_iface(ctx->ingress_ifindex);
+	if (is)
+		nw_count(is->slot, NW_DIR_RX, bpf_xdp_get_buff_len(ctx), 1);
 	return XDP_PASS;
 }
 

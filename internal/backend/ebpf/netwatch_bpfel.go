@@ -24,6 +24,7 @@ type netwatchNwIfslot struct {
 	_       structs.HostLayout
 	Ifindex uint32
 	Slot    uint32
+	L2Len   uint32
 }
 
 type netwatchNwValue struct {
