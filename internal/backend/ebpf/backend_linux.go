@@ -62,10 +62,10 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		ns.Close()
 		return nil, err
 	}
-	links, err := netlink.LinkList()
+	links, err := listLinks(netlink.LinkList)
 	if err != nil {
 		w.stop()
-		return nil, fmt.Errorf("ebpf: list interfaces: %w", err)
+		return nil, err
 	}
 	var selected []netlink.Link
 	for _, l := range links {

@@ -1,10 +1,13 @@
 package ebpf
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -13,46 +16,99 @@ import (
 
 // watcher follows interfaces appearing, being renamed and vanishing in one
 // network namespace, through an rtnetlink link subscription; when the
-// subscription reports an error (lost messages) it rescans instead.
+// subscription reports an error (lost messages) it rescans instead. When the
+// subscription ends (netlink closes it after a failed receive, such as
+// ENOBUFS when a burst of changes overflows the socket), it subscribes again
+// and rescans.
 type watcher struct {
-	ns      netns.NsHandle
-	updates chan netlink.LinkUpdate
-	errs    chan error
-	done    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	ns   netns.NsHandle
+	sub  *subscription // nil while resubscribing; owned by run once started
+	errs chan error
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+
+	again        <-chan time.Time // retry a failed resubscribe or rescan
+	resubscribes atomic.Int64     // subscriptions after the first, for tests
 }
 
-func startWatcher(ns netns.NsHandle) (*watcher, error) {
-	w := &watcher{
-		ns:      ns,
-		updates: make(chan netlink.LinkUpdate, 64),
-		errs:    make(chan error, 1),
-		done:    make(chan struct{}),
-	}
-	// The socket is created in this thread's namespace, the one Open runs
-	// in (ns). Passing ns as an option would make netlink setns into it
-	// even when already there, which needs CAP_SYS_ADMIN; netwatch needs
-	// only CAP_BPF and CAP_NET_ADMIN.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	err := netlink.LinkSubscribeWithOptions(w.updates, w.done, netlink.LinkSubscribeOptions{
+// Subscription and listing parameters.
+const (
+	// subscribeBuffer is the receive buffer of the subscription socket:
+	// room for a few thousand link messages before the kernel drops them.
+	subscribeBuffer = 1 << 20
+	// dumpAttempts bounds the retries of an interface dump that changes
+	// underneath (ErrDumpInterrupted).
+	dumpAttempts = 5
+	// retryDelay is the pause before retrying a failed resubscribe or
+	// rescan.
+	retryDelay = time.Second
+)
+
+// subscription is one rtnetlink link subscription.
+type subscription struct {
+	updates chan netlink.LinkUpdate
+	done    chan struct{}
+}
+
+// subscribe subscribes to link changes in the namespace of the calling
+// thread, which must be locked. Passing the namespace as an option would make
+// netlink setns into it even when already there, which needs CAP_SYS_ADMIN;
+// netwatch needs only CAP_BPF and CAP_NET_ADMIN. Errors are reported to errs
+// without blocking.
+func subscribe(errs chan<- error) (*subscription, error) {
+	s := &subscription{updates: make(chan netlink.LinkUpdate, 64), done: make(chan struct{})}
+	opts := netlink.LinkSubscribeOptions{
 		ErrorCallback: func(err error) {
 			select {
-			case w.errs <- err:
+			case errs <- err:
 			default:
 			}
 		},
-	})
+		ReceiveBufferSize: subscribeBuffer,
+		// Above net.core.rmem_max: needs CAP_NET_ADMIN, else the
+		// sysctl's bound applies.
+		ReceiveBufferForceSize: true,
+	}
+	err := netlink.LinkSubscribeWithOptions(s.updates, s.done, opts)
+	if errors.Is(err, unix.EPERM) {
+		opts.ReceiveBufferForceSize = false
+		err = netlink.LinkSubscribeWithOptions(s.updates, s.done, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ebpf: subscribe to interface changes: %w", err)
 	}
+	return s, nil
+}
+
+// close ends the subscription. Netlink closes updates once its socket is
+// closed; draining it keeps netlink's goroutine from blocking on a send.
+func (s *subscription) close() {
+	close(s.done)
+	go func() {
+		for range s.updates {
+		}
+	}()
+}
+
+// startWatcher subscribes in the calling thread's namespace, the one Open
+// runs in (ns).
+func startWatcher(ns netns.NsHandle) (*watcher, error) {
+	w := &watcher{ns: ns, errs: make(chan error, 1), done: make(chan struct{})}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sub, err := subscribe(w.errs)
+	if err != nil {
+		return nil, err
+	}
+	w.sub = sub
 	return w, nil
 }
 
 // run handles changes for b until stop. The goroutine's thread is moved into
-// the watched namespace, because attaching works in the caller's namespace;
-// it stays locked so that the runtime discards it when the goroutine ends.
+// the watched namespace, because attaching works in the caller's namespace
+// and a new subscription is made in it; it stays locked so that the runtime
+// discards it when the goroutine ends.
 func (w *watcher) run(b *Backend) {
 	w.wg.Add(1)
 	go func() {
@@ -63,21 +119,50 @@ func (w *watcher) run(b *Backend) {
 			return
 		}
 		for {
+			var updates <-chan netlink.LinkUpdate
+			if w.sub != nil {
+				updates = w.sub.updates
+			}
 			select {
 			case <-w.done:
 				return
-			case u, ok := <-w.updates:
+			case u, ok := <-updates:
 				if !ok {
-					slog.Warn("ebpf: interface subscription ended: no longer following interface changes")
-					return
+					slog.Warn("ebpf: interface subscription ended (lost messages?): subscribing again")
+					w.sub.close()
+					w.sub = nil
+					w.resubscribe(b)
+					continue
 				}
 				w.handle(b, u)
 			case err := <-w.errs:
 				slog.Debug("ebpf: interface subscription error, rescanning", "err", err)
 				w.rescan(b)
+			case <-w.again:
+				w.again = nil
+				if w.sub == nil {
+					w.resubscribe(b)
+				} else {
+					w.rescan(b)
+				}
 			}
 		}
 	}()
+}
+
+// resubscribe subscribes again from run's thread, which is in the watched
+// namespace, and rescans for what changed meanwhile. On failure it retries
+// after retryDelay.
+func (w *watcher) resubscribe(b *Backend) {
+	sub, err := subscribe(w.errs)
+	if err != nil {
+		slog.Warn("ebpf: interface subscription: retrying", "err", err, "in", retryDelay)
+		w.again = time.After(retryDelay)
+		return
+	}
+	w.sub = sub
+	w.resubscribes.Add(1)
+	w.rescan(b)
 }
 
 // enterNetns moves the locked thread into ns unless it is there already:
@@ -128,11 +213,13 @@ func (w *watcher) release(b *Backend, name string, index int) {
 	}
 }
 
-// rescan reconciles the watched set with the namespace's interfaces.
+// rescan reconciles the watched set with the namespace's interfaces. When
+// the interfaces cannot be listed it tries again after retryDelay.
 func (w *watcher) rescan(b *Backend) {
-	links, err := netlink.LinkList()
+	links, err := listLinks(netlink.LinkList)
 	if err != nil {
-		slog.Warn("ebpf: rescan interfaces", "err", err)
+		slog.Warn("ebpf: rescan interfaces: retrying", "err", err, "in", retryDelay)
+		w.again = time.After(retryDelay)
 		return
 	}
 	present := make(map[int]bool, len(links))
@@ -147,18 +234,34 @@ func (w *watcher) rescan(b *Backend) {
 	}
 }
 
+// listLinks calls list (netlink.LinkList) until its dump is not
+// interrupted by a concurrent change, at most dumpAttempts times: an
+// interrupted dump may miss interfaces.
+func listLinks(list func() ([]netlink.Link, error)) ([]netlink.Link, error) {
+	var err error
+	for range dumpAttempts {
+		var links []netlink.Link
+		links, err = list()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			if err != nil {
+				return nil, fmt.Errorf("ebpf: list interfaces: %w", err)
+			}
+			return links, nil
+		}
+		slog.Debug("ebpf: interface dump interrupted, listing again")
+	}
+	return nil, fmt.Errorf("ebpf: list interfaces: %w (%d attempts)", err, dumpAttempts)
+}
+
 // stop ends the subscription and the goroutine and releases the namespace
 // handle. It is idempotent.
 func (w *watcher) stop() {
 	w.once.Do(func() {
 		close(w.done)
 		w.wg.Wait()
-		// The subscription closes updates once its socket is closed; drain
-		// it so that its goroutine is never stuck on a send.
-		go func() {
-			for range w.updates {
-			}
-		}()
+		if w.sub != nil {
+			w.sub.close()
+		}
 		w.ns.Close()
 	})
 }
