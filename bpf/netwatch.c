@@ -37,8 +37,18 @@
  * first and the bin number last, so a reader that sees an old bin number
  * also sees that bin's old counts, and a new bin number is either the bin in
  * progress (not complete, ignored) or one whose ring entry was fully written
- * before the counters value moved on. (x86 keeps stores in program order;
- * barrier() keeps the compiler from reordering them.)
+ * before the counters value moved on.
+ *
+ * Both bin number stores happen only at a bin change and are atomic
+ * exchanges (BPF_XCHG, nw_set_bin), which every JIT emits as a full memory
+ * barrier: x86 xchg (implicitly locked), arm64 swpal with LSE or an
+ * ldxr/stlxr loop followed by dmb ish without, and the equivalents on the
+ * other weakly ordered architectures. So on every CPU the stores before the
+ * exchange (the finished bin's ring entry) are visible before the new bin
+ * number, and the stores after it (the counts of the new bin) after it. The
+ * per-packet path stays plain loads and stores: its counts are in a bin the
+ * reader ignores until the bin number moves on. Needs BPF atomics
+ * (-mcpu=v3, kernel >= 5.12).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -55,9 +65,6 @@
 #define NW_DIR_TX 1
 #define NW_NO_SLOT 0xffffffffU
 #define NW_IFMAP 4096 /* entries of ifslots, a power of two */
-
-/* Keep the stores in program order (see the ordering contract above). */
-#define barrier() asm volatile("" ::: "memory")
 
 /* Link-layer header bytes in front of the network header at tc. */
 #define NW_L2_NONE 0        /* L3 devices: the packet starts with IP */
@@ -124,6 +131,12 @@ volatile const __u64 bin_width_ns = 0;
 volatile const __u32 ring_shift = 0;
 volatile const __u64 ring_mask = 0;
 
+/* Stores a bin number with a full memory barrier (see the ordering contract). */
+static __always_inline void nw_set_bin(__u64 *p, __u64 bin)
+{
+	__sync_lock_test_and_set(p, bin);
+}
+
 static __always_inline void nw_flush(struct nw_value *v, __u32 cpu)
 {
 	if (v->cur_packets == 0 || v->ring == NW_NO_SLOT)
@@ -132,8 +145,7 @@ static __always_inline void nw_flush(struct nw_value *v, __u32 cpu)
 	struct nw_bin *b = bpf_map_lookup_elem(&bins, &idx);
 	if (!b)
 		return;
-	b->bin = v->cur_bin;
-	barrier();
+	nw_set_bin(&b->bin, v->cur_bin);
 	b->bytes = v->cur_bytes;
 	b->packets = v->cur_packets;
 }
@@ -170,10 +182,8 @@ static __always_inline void nw_count(__u32 slot, __u32 dir, __u64 bytes, __u64 p
 	/* First packet of a new bin on this CPU: move the finished one to the
 	 * ring, then start the new one (the only division). */
 	nw_flush(v, cpu);
-	barrier();
 	__u64 bin = now / width;
-	v->cur_bin = bin;
-	barrier();
+	nw_set_bin(&v->cur_bin, bin);
 	v->cur_start = bin * width;
 	v->cur_bytes = bytes;
 	v->cur_packets = packets;
