@@ -11,8 +11,8 @@
  * ppp: l2_len 0) a frame is the L3 packet, skb->len, as the device counts it.
  *
  * Maps (sizes are set by userspace at load time, see sizing.go):
- *   ifslots     ARRAY [ifindex & (NW_IFMAP - 1)] -> {ifindex, slot, l2_len}
- *   ifoverflow  HASH ifindex -> {ifindex, slot, l2_len}, for ifindexes
+ *   ifslots     ARRAY [ifindex & (NW_IFMAP - 1)] -> {ifindex, l2_len, slot}
+ *   ifoverflow  HASH ifindex -> {ifindex, l2_len, slot}, for ifindexes
  *               whose ifslots entry is taken by another watched interface
  *               (rare; lookup-only)
  *               Userspace fills both for every attached interface; a packet
@@ -71,10 +71,14 @@
 #define NW_L2_ETHER ETH_HLEN /* Ethernet (and lo): h_proto and VLAN tags parsed */
 #define NW_L2_UNKNOWN 0xffffffffU /* a header netwatch cannot parse: no GSO header maths */
 
+/* ifindex and l2_len share the first 8 bytes, which an update copies as one
+ * word: a program that reads an entry while userspace rewrites it and finds
+ * its ifindex also finds that interface's l2_len (slot may still be the old
+ * value, 0 for a free entry, which userspace never hands out). */
 struct nw_ifslot {
 	__u32 ifindex; /* 0: free */
-	__u32 slot;
 	__u32 l2_len;  /* NW_L2_NONE, NW_L2_ETHER or NW_L2_UNKNOWN, set by userspace */
+	__u32 slot;
 };
 
 struct nw_value {

@@ -100,7 +100,7 @@ func TestLinkL2Len(t *testing.T) {
 			if err := o.Ifslots.Lookup(&k, &is); err != nil {
 				t.Fatal(err)
 			}
-			want := netwatchNwIfslot{Ifindex: uint32(tt.index), Slot: uint32(i), L2Len: tt.want}
+			want := netwatchNwIfslot{Ifindex: uint32(tt.index), L2Len: tt.want, Slot: uint32(i)}
 			if is != want {
 				t.Errorf("ifslots[%d] = %+v, want %+v", k, is, want)
 			}

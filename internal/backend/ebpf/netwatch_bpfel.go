@@ -23,8 +23,8 @@ type netwatchNwBin struct {
 type netwatchNwIfslot struct {
 	_       structs.HostLayout
 	Ifindex uint32
-	Slot    uint32
 	L2Len   uint32
+	Slot    uint32
 }
 
 type netwatchNwValue struct {
