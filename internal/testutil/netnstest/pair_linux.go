@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -114,6 +115,12 @@ func newPair() (p *Pair, err error) {
 			return p, fmt.Errorf("netnstest: set %s up in %s: %w", side.l.Attrs().Name, side.ns.Name, err)
 		}
 	}
+	if err := p.A.waitOperUp(p.IfA); err != nil {
+		return p, err
+	}
+	if err := p.B.waitOperUp(p.IfB); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 
@@ -208,4 +215,31 @@ func (p *Pair) SetOffloads(on bool) error {
 		}
 	}
 	return nil
+}
+
+// operUpTimeout bounds the wait for the kernel's link watcher; under rtnl
+// contention (another test creating or deleting thousands of devices) it
+// can take seconds.
+const operUpTimeout = 30 * time.Second
+
+// waitOperUp waits until ifname is operationally up. The kernel's link
+// watcher marks the carrier up and activates the device's qdisc
+// (dev_activate) asynchronously after "ip link set up"; until then the
+// device has the noop qdisc, which drops every packet sent, so a test that
+// sends right after NewPair would lose its first datagrams.
+func (ns *NS) waitOperUp(ifname string) error {
+	deadline := time.Now().Add(operUpTimeout)
+	for {
+		l, err := ns.nl.LinkByName(ifname)
+		if err != nil {
+			return fmt.Errorf("netnstest: %s in %s: %w", ifname, ns.Name, err)
+		}
+		if l.Attrs().OperState == netlink.OperUp {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("netnstest: %s in %s not operationally up after %v (state %s)", ifname, ns.Name, operUpTimeout, l.Attrs().OperState)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
