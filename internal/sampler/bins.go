@@ -91,10 +91,7 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 	if cfg.sleepUntil == nil {
 		cfg.sleepUntil = sleepUntil
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := orDiscard(cfg.Logger)
 	maxSamples := cfg.Count
 	if cfg.Duration > 0 {
 		n := int((cfg.Duration + group - 1) / group)

@@ -51,10 +51,7 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 	if cfg.sleepUntil == nil {
 		cfg.sleepUntil = sleepUntil
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := orDiscard(cfg.Logger)
 
 	prev, err := r.Read(ctx)
 	if err != nil {
@@ -99,6 +96,14 @@ func canceledIsNil(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
+}
+
+// orDiscard returns log, or a logger that discards everything when nil.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }
 
 // onGrid returns the tick to wait for and its deadline, start + tick *
