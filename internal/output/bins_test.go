@@ -48,6 +48,7 @@ func TestBinsGolden(t *testing.T) {
 	}{
 		{"bins_ndjson.golden", FormatNDJSON, TableOptions{}},
 		{"bins_table.golden", FormatTable, TableOptions{Units: Bits, Location: time.UTC}},
+		{"bins_csv.golden", FormatCSV, TableOptions{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -13,6 +13,11 @@ var csvHeader = []string{
 	"time", "backend", "attach", "interval_ns", "interface", "index",
 	"rx_bytes", "rx_packets", "tx_bytes", "tx_packets",
 	"rx_bytes_per_sec", "rx_packets_per_sec", "tx_bytes_per_sec", "tx_packets_per_sec",
+	// Added with in-kernel time bins; the summary columns are empty when a
+	// sample covers a single bin or comes from a polling backend.
+	"resolution_ns", "exact_bins", "lost_bins",
+	"rx_peak_bytes_per_sec", "rx_p99_bytes_per_sec", "rx_bursts",
+	"tx_peak_bytes_per_sec", "tx_p99_bytes_per_sec", "tx_bursts",
 }
 
 // csvStream renders RFC 4180 CSV: the header before the first sample, then
@@ -38,6 +43,8 @@ func (c *csvStream) render(s stats.Sample) error {
 	c.num = appendTime(c.num[:0], s.Time)
 	t := string(c.num)
 	interval := strconv.FormatInt(int64(s.Interval), 10)
+	resolution := strconv.FormatInt(int64(s.Resolution), 10)
+	exact := strconv.FormatBool(s.ExactBins)
 	for _, in := range s.Interfaces {
 		r := c.record
 		r[0], r[1], r[2], r[3] = t, s.Backend, s.Attach, interval
@@ -51,12 +58,28 @@ func (c *csvStream) render(s stats.Sample) error {
 		r[11] = c.rate(in.RxPacketsPerSec)
 		r[12] = c.rate(in.TxBytesPerSec)
 		r[13] = c.rate(in.TxPacketsPerSec)
+		r[14], r[15], r[16] = resolution, exact, strconv.Itoa(in.LostBins)
+		c.summary(r[17:], in.Summary)
 		if err := c.w.Write(r); err != nil {
 			return err
 		}
 	}
 	c.w.Flush()
 	return c.w.Error()
+}
+
+// summary fills the six summary columns, or empties them.
+func (c *csvStream) summary(r []string, sum *stats.Summary) {
+	if sum == nil {
+		clear(r)
+		return
+	}
+	r[0] = c.rate(sum.Rx.PeakBytesPerSec)
+	r[1] = c.rate(sum.Rx.P99BytesPerSec)
+	r[2] = strconv.Itoa(sum.Rx.Bursts)
+	r[3] = c.rate(sum.Tx.PeakBytesPerSec)
+	r[4] = c.rate(sum.Tx.P99BytesPerSec)
+	r[5] = strconv.Itoa(sum.Tx.Bursts)
 }
 
 func (c *csvStream) rate(x float64) string {
