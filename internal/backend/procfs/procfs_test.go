@@ -16,11 +16,7 @@ const header = "Inter-|   Receive                                               
 	" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
 
 func TestParseFixture(t *testing.T) {
-	b, err := Open(Options{Root: "testdata/basic", IndexOf: fakeIndex})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openFixture(t, ifsel.Selector{})
 	snap, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +36,17 @@ func TestParseFixture(t *testing.T) {
 	if got := b.Source(); got != (stats.Source{Backend: "procfs"}) {
 		t.Errorf("Source() = %+v", got)
 	}
+}
+
+// openFixture opens testdata/basic with fake indexes; closed by t.Cleanup.
+func openFixture(t *testing.T, sel ifsel.Selector) *Backend {
+	t.Helper()
+	b, err := Open(Options{Root: "testdata/basic", Selector: sel, IndexOf: fakeIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 func fakeIndex(name string) int {
@@ -67,11 +74,7 @@ func TestParseSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(Options{Root: "testdata/basic", Selector: sel, IndexOf: fakeIndex})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openFixture(t, sel)
 	snap, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -177,11 +180,7 @@ func TestReadSeesChanges(t *testing.T) {
 }
 
 func TestReadCancelled(t *testing.T) {
-	b, err := Open(Options{Root: "testdata/basic", IndexOf: fakeIndex})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openFixture(t, ifsel.Selector{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := b.Read(ctx); err == nil {
