@@ -23,13 +23,11 @@ func Open(context.Context, Config) (*Backend, error) { return nil, ErrUnsupporte
 // Probe returns ErrUnsupported.
 func Probe() error { return ErrUnsupported }
 
-// ProbeTCX returns ErrUnsupported.
-func ProbeTCX() error { return ErrUnsupported }
-
 func (b *Backend) Source() stats.Source { return stats.Source{Backend: Name} }
 func (b *Backend) Read(context.Context) (stats.Snapshot, error) {
 	return stats.Snapshot{}, ErrUnsupported
 }
 func (b *Backend) Resolution() time.Duration     { return 0 }
 func (b *Backend) ReadBins() (stats.Bins, error) { return stats.Bins{}, ErrUnsupported }
+func (b *Backend) BinSpan() time.Duration        { return 0 }
 func (b *Backend) Close() error                  { return nil }
