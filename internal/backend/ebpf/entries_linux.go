@@ -62,6 +62,13 @@ func (o *objects) addInterface(ifindex int, slot, pair uint32) error {
 // pair's rings and then publishes ifindex -> slot to the programs, which
 // ignore an ifindex they cannot find.
 func (o *objects) addInterfaceL2(ifindex int, slot, pair, l2 uint32) error {
+	o.resetSlot(slot, pair)
+	return o.publish(ifindex, slot, l2)
+}
+
+// resetSlot zeroes the counters elements of slot and the rings of pair for
+// an interface that is not published yet.
+func (o *objects) resetSlot(slot, pair uint32) {
 	for _, dir := range []uint32{dirRx, dirTx} {
 		for cpu := range o.cpus {
 			v := o.value(slot, dir, cpu)
@@ -85,6 +92,11 @@ func (o *objects) addInterfaceL2(ifindex int, slot, pair, l2 uint32) error {
 			}
 		}
 	}
+}
+
+// publish makes the programs count ifindex in slot: one map update, so that
+// every direction starts counting at the same moment.
+func (o *objects) publish(ifindex int, slot, l2 uint32) error {
 	ix := uint32(ifindex)
 	v := netwatchNwIfslot{Ifindex: ix, Slot: slot, L2Len: l2}
 	if k := ix % ifmapSize; o.ifmap[k] == 0 {

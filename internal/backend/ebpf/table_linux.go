@@ -51,8 +51,8 @@ func newTable(o *objects, start time.Duration) *table {
 	return t
 }
 
-// add creates the map entries of an interface and records it. attachFn then
-// attaches the programs; on its failure the entries are removed again.
+// add attaches the programs to an interface (attachFn), then publishes its
+// map entries and records it. On failure nothing stays attached.
 func (t *table) add(name string, index int, attachFn func() ([]func() error, error)) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -72,20 +72,24 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 			slog.Warn("ebpf: no ring of bins left; its bins will be reported lost", "interface", name)
 		}
 	}
-	if err := t.o.addInterface(index, slot, pair); err != nil {
-		t.release(slot, pair)
-		return fmt.Errorf("%s: %w", name, err)
-	}
+	// Attach first and publish the interface to the programs last: until
+	// then they ignore its packets, so that ingress and egress (attached
+	// one after the other) start counting at the same moment.
+	t.o.resetSlot(slot, pair)
 	var detach []func() error
 	if attachFn != nil {
 		var err error
 		if detach, err = attachFn(); err != nil {
-			if rerr := t.o.removeInterface(index); rerr != nil {
-				slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
-			}
 			t.release(slot, pair)
 			return err
 		}
+	}
+	if err := t.o.publish(index, slot, linkL2Len(index)); err != nil {
+		if derr := runDetach(detach); derr != nil {
+			slog.Warn("ebpf: detach after failed publish", "interface", name, "err", derr)
+		}
+		t.release(slot, pair)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	w := &watched{name: name, index: index, slot: slot, pair: pair, detach: detach}
 	i, _ := t.find(index)
