@@ -168,9 +168,13 @@ func (b *Backend) watch(name string, index int) error {
 	} else if n > 0 {
 		slog.Info("ebpf: removed programs a previous netwatch left behind", "interface", name, "count", n)
 	}
-	return b.t.add(name, index, func() ([]func() error, error) {
+	err := b.t.add(name, index, func() ([]func() error, error) {
 		return b.attachAll(name, index)
 	})
+	if err == nil {
+		slog.Debug("ebpf: counting", "interface", name, "ifindex", index, "attach", b.source.Attach, "tc", b.tcMode)
+	}
+	return err
 }
 
 // attachAll attaches the programs to one interface and returns how to detach
@@ -188,6 +192,9 @@ func (b *Backend) attachAll(name string, index int) ([]func() error, error) {
 	if b.cfg.Attach == attach.XDP {
 		l, err := attach.XDPAttach(index, b.o.NetwatchXdp, b.cfg.XDPMode)
 		if err != nil {
+			if b.cfg.XDPMode == attach.XDPDriver && errors.Is(err, unix.EOPNOTSUPP) {
+				err = fmt.Errorf("%w: %w", attach.ErrNoNativeXDP, err)
+			}
 			return fail("xdp ("+string(b.cfg.XDPMode)+")", err)
 		}
 		links = append(links, l)
@@ -233,6 +240,10 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 
 // Resolution is the bin width chosen at Open, 0 when bins are off.
 func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
+
+// BinSpan implements stats.BinSource: the rings of bins hold at least
+// RingSpan.
+func (b *Backend) BinSpan() time.Duration { return RingSpan }
 
 // ReadBins implements stats.BinSource: the bins completed since the previous
 // call, merged over CPUs, with overwritten ones marked lost.

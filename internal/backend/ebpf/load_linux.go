@@ -3,6 +3,7 @@ package ebpf
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 	"unsafe"
 
@@ -104,6 +105,8 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 	if err := spec.LoadAndAssign(dst, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
+	slog.Debug("ebpf: maps", "cpus", cpus, "interfaces_max", MaxInterfaces, "counters_bytes", len64(o.Counters),
+		"resolution", width, "ring_bins", o.bins.ring, "rings_per_cpu", o.bins.slots, "bins_bytes", uint64(o.bins.cpus)*o.bins.bytesPerCPU())
 	if o.counterMem, err = mmapMap(o.Counters); err != nil {
 		o.Close()
 		return nil, fmt.Errorf("ebpf: map counters: %w", err)
@@ -116,6 +119,9 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 	}
 	return o, nil
 }
+
+// len64 is the memory of an array map's values.
+func len64(m *ebpf.Map) uint64 { return uint64(m.MaxEntries()) * uint64(m.ValueSize()) }
 
 // mmapMap maps an mmapable array read-write.
 func mmapMap(m *ebpf.Map) ([]byte, error) {
