@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/ifsel"
 	"github.com/netwatch-dev/netwatch/internal/stats"
@@ -247,4 +248,89 @@ func BenchmarkRead(b *testing.B) {
 	for _, n := range []int{4, 16, 256, 500} {
 		b.Run(fmt.Sprintf("ifaces=%d", n), func(b *testing.B) { benchmarkRead(b, n) })
 	}
+}
+
+// openWithin opens root and returns Open's error, failing the test if Open
+// succeeds or does not return within d (a regression then fails instead of
+// hanging the test run).
+func openWithin(t *testing.T, root string, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		b, err := Open(Options{Root: root, IndexOf: func(string) int { return 0 }})
+		if err == nil {
+			b.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded, want an error", root)
+		}
+		return err
+	case <-time.After(d):
+		t.Fatalf("Open(%s) still blocked after %v", root, d)
+	}
+	return nil
+}
+
+// checkOneLineError checks that err is a one-line procfs error containing want.
+func checkOneLineError(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", want)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "procfs: ") || !strings.Contains(msg, want) || strings.ContainsAny(msg, "\r\n") {
+		t.Fatalf("error %q: want one line starting with \"procfs: \" and containing %q", msg, want)
+	}
+}
+
+// devOfSize returns a valid net/dev of exactly n bytes: one interface, then
+// blank lines (which the parser skips).
+func devOfSize(n int) string {
+	s := header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+	return s + strings.Repeat("\n", n-len(s))
+}
+
+// TestReadBounded checks that reads stop at maxFileSize: a file of that size
+// is read, one byte more is an error, at Open and on later reads.
+func TestReadBounded(t *testing.T) {
+	t.Run("at the limit", func(t *testing.T) {
+		root := t.TempDir()
+		writeDev(t, root, devOfSize(maxFileSize))
+		b, err := Open(Options{Root: root, IndexOf: func(string) int { return 0 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		snap, err := b.Read(context.Background())
+		if err != nil || len(snap.Interfaces) != 1 {
+			t.Fatalf("Read = %+v, %v; want eth0", snap.Interfaces, err)
+		}
+	})
+	t.Run("over the limit at open", func(t *testing.T) {
+		root := t.TempDir()
+		writeDev(t, root, devOfSize(maxFileSize+1))
+		err := openWithin(t, root, 5*time.Second)
+		checkOneLineError(t, err, "larger than 4 MiB")
+	})
+	t.Run("grows over the limit after open", func(t *testing.T) {
+		root := t.TempDir()
+		writeDev(t, root, devOfSize(1000))
+		b, err := Open(Options{Root: root, IndexOf: func(string) int { return 0 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := os.WriteFile(filepath.Join(root, "net", "dev"), []byte(devOfSize(3*maxFileSize)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Read(context.Background())
+		checkOneLineError(t, err, "larger than 4 MiB")
+		if cap(b.buf) > 2*maxFileSize {
+			t.Errorf("buffer grew to %d bytes reading a %d-byte file", cap(b.buf), 3*maxFileSize)
+		}
+	})
 }
