@@ -31,22 +31,76 @@ const (
 	numColumns
 )
 
+// Row is one interface's line of /proc/net/dev: its name and all 16
+// counter columns, in the file's order.
+type Row struct {
+	Name string
+
+	RxBytes      uint64
+	RxPackets    uint64
+	RxErrs       uint64
+	RxDrop       uint64
+	RxFifo       uint64
+	RxFrame      uint64
+	RxCompressed uint64
+	RxMulticast  uint64
+
+	TxBytes      uint64
+	TxPackets    uint64
+	TxErrs       uint64
+	TxDrop       uint64
+	TxFifo       uint64
+	TxColls      uint64
+	TxCarrier    uint64
+	TxCompressed uint64
+}
+
+func rowOf(name string, c *[numColumns]uint64) Row {
+	return Row{
+		Name:         name,
+		RxBytes:      c[colRxBytes],
+		RxPackets:    c[colRxPackets],
+		RxErrs:       c[colRxErrs],
+		RxDrop:       c[colRxDrop],
+		RxFifo:       c[colRxFifo],
+		RxFrame:      c[colRxFrame],
+		RxCompressed: c[colRxCompressed],
+		RxMulticast:  c[colRxMulticast],
+		TxBytes:      c[colTxBytes],
+		TxPackets:    c[colTxPackets],
+		TxErrs:       c[colTxErrs],
+		TxDrop:       c[colTxDrop],
+		TxFifo:       c[colTxFifo],
+		TxColls:      c[colTxColls],
+		TxCarrier:    c[colTxCarrier],
+		TxCompressed: c[colTxCompressed],
+	}
+}
+
+// Counters are the row's byte and packet counters.
+func (r *Row) Counters() stats.Counters {
+	return stats.Counters{RxBytes: r.RxBytes, RxPackets: r.RxPackets, TxBytes: r.TxBytes, TxPackets: r.TxPackets}
+}
+
+// ErrorCounters are the row's error and drop counters.
+func (r *Row) ErrorCounters() stats.ErrorCounters {
+	return stats.ErrorCounters{RxErrors: r.RxErrs, RxDrops: r.RxDrop, TxErrors: r.TxErrs, TxDrops: r.TxDrop}
+}
+
 // Parser parses /proc/net/dev. It keeps the interface names it has seen so
-// that steady-state parsing allocates nothing but the result slice.
+// that steady-state parsing allocates nothing: with a reused dst, Parse
+// makes no allocation once every name is known.
 type Parser struct {
 	names map[string]string
 }
 
-// Parse appends one InterfaceCounters per interface that keep(name) accepts
-// to dst and returns it. Index is left 0. A malformed line is an error that
+// Parse appends one Row per interface that keep(name) accepts (all when
+// keep is nil) to dst and returns it. A malformed line is an error that
 // names the line; nothing is silently read as zero.
-func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []stats.InterfaceCounters) ([]stats.InterfaceCounters, error) {
+func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []Row) ([]Row, error) {
 	if p.names == nil {
 		p.names = make(map[string]string)
 	}
-	// One block for every line's error counters: a single allocation. The
-	// pointers into it stay valid even if a later append would reallocate.
-	errs := make([]stats.ErrorCounters, 0, bytes.Count(data, []byte{'\n'}))
 	lineNo := 0
 	for len(data) > 0 {
 		var line []byte
@@ -65,14 +119,10 @@ func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []stats.Int
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		ic, ec, ok, err := p.parseLine(line, keep)
+		var err error
+		dst, err = p.parseLine(line, keep, dst)
 		if err != nil {
 			return dst, fmt.Errorf("line %d %q: %w", lineNo, truncate(line), err)
-		}
-		if ok {
-			errs = append(errs, ec)
-			ic.Errors = &errs[len(errs)-1]
-			dst = append(dst, ic)
 		}
 	}
 	if lineNo < 2 {
@@ -92,16 +142,15 @@ func checkHeader(lineNo int, line []byte) error {
 	return nil
 }
 
-func (p *Parser) parseLine(line []byte, keep func(string) bool) (stats.InterfaceCounters, stats.ErrorCounters, bool, error) {
-	var ic stats.InterfaceCounters
-	var ec stats.ErrorCounters
+// parseLine appends line's Row to dst unless keep rejects its name.
+func (p *Parser) parseLine(line []byte, keep func(string) bool, dst []Row) ([]Row, error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return ic, ec, false, fmt.Errorf("no ':' after the interface name")
+		return dst, fmt.Errorf("no ':' after the interface name")
 	}
 	rawName := bytes.TrimSpace(line[:colon])
 	if len(rawName) == 0 {
-		return ic, ec, false, fmt.Errorf("empty interface name")
+		return dst, fmt.Errorf("empty interface name")
 	}
 	name, ok := p.names[string(rawName)] // no allocation for a known name
 	if !ok {
@@ -109,7 +158,7 @@ func (p *Parser) parseLine(line []byte, keep func(string) bool) (stats.Interface
 		p.names[name] = name
 	}
 	if keep != nil && !keep(name) {
-		return ic, ec, false, nil
+		return dst, nil
 	}
 	var cols [numColumns]uint64
 	rest := line[colon+1:]
@@ -117,33 +166,18 @@ func (p *Parser) parseLine(line []byte, keep func(string) bool) (stats.Interface
 		var field []byte
 		field, rest = nextField(rest)
 		if field == nil {
-			return ic, ec, false, fmt.Errorf("%d counter columns, want %d", i, numColumns)
+			return dst, fmt.Errorf("%d counter columns, want %d", i, numColumns)
 		}
 		v, err := parseUint(field)
 		if err != nil {
-			return ic, ec, false, fmt.Errorf("column %d: %w", i+1, err)
+			return dst, fmt.Errorf("column %d: %w", i+1, err)
 		}
 		cols[i] = v
 	}
 	if extra, _ := nextField(rest); extra != nil {
-		return ic, ec, false, fmt.Errorf("more than %d counter columns", numColumns)
+		return dst, fmt.Errorf("more than %d counter columns", numColumns)
 	}
-	ic = stats.InterfaceCounters{
-		Name: name,
-		Counters: stats.Counters{
-			RxBytes:   cols[colRxBytes],
-			RxPackets: cols[colRxPackets],
-			TxBytes:   cols[colTxBytes],
-			TxPackets: cols[colTxPackets],
-		},
-	}
-	ec = stats.ErrorCounters{
-		RxErrors: cols[colRxErrs],
-		RxDrops:  cols[colRxDrop],
-		TxErrors: cols[colTxErrs],
-		TxDrops:  cols[colTxDrop],
-	}
-	return ic, ec, true, nil
+	return append(dst, rowOf(name, &cols)), nil
 }
 
 // nextField returns the next space-separated field of b and what follows it,

@@ -49,6 +49,7 @@ type Backend struct {
 	path    string
 	buf     []byte
 	parser  Parser
+	rows    []Row // reused across reads
 	sel     ifsel.Selector
 	indexOf func(string) int
 	indexes map[string]int
@@ -98,10 +99,12 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 		return stats.Snapshot{}, err
 	}
 	now := clock.Now()
-	ifs, err := b.parser.Parse(b.buf, b.sel.Match, make([]stats.InterfaceCounters, 0, 8))
+	rows, err := b.parser.Parse(b.buf, b.sel.Match, b.rows[:0])
+	b.rows = rows
 	if err != nil {
 		return stats.Snapshot{}, fmt.Errorf("procfs: parse %s: %w", b.path, err)
 	}
+	ifs := interfaceCounters(rows)
 	b.fillIndexes(ifs, now.Mono)
 	mid := before + (now.Mono-before)/2
 	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
@@ -174,6 +177,19 @@ func (b *Backend) readFile() error {
 			return fmt.Errorf("procfs: read %s: %w", b.path, err)
 		}
 	}
+}
+
+// interfaceCounters converts rows to the snapshot's counters in two
+// allocations, whatever the number of rows: the snapshot owns them, so they
+// cannot be reused.
+func interfaceCounters(rows []Row) []stats.InterfaceCounters {
+	ifs := make([]stats.InterfaceCounters, len(rows))
+	errs := make([]stats.ErrorCounters, len(rows))
+	for i := range rows {
+		errs[i] = rows[i].ErrorCounters()
+		ifs[i] = stats.InterfaceCounters{Name: rows[i].Name, Counters: rows[i].Counters(), Errors: &errs[i]}
+	}
+	return ifs
 }
 
 func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) {

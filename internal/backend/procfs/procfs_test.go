@@ -39,6 +39,40 @@ func TestParseFixture(t *testing.T) {
 	}
 }
 
+// TestParseAllColumns checks that the parser keeps all 16 columns, each in
+// its own field (the fixture's eth0 has a distinct value in every column).
+func TestParseAllColumns(t *testing.T) {
+	data, err := os.ReadFile("testdata/basic/net/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Parser
+	rows, err := p.Parse(data, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Row{
+		{Name: "lo", RxBytes: 3245, RxPackets: 30, TxBytes: 3245, TxPackets: 30},
+		{Name: "eth0",
+			RxBytes: 1<<64 - 1, RxPackets: 1 << 32, RxErrs: 1, RxDrop: 2, RxFifo: 3, RxFrame: 4, RxCompressed: 5, RxMulticast: 6,
+			TxBytes: 987654321012, TxPackets: 123456, TxErrs: 7, TxDrop: 8, TxFifo: 9, TxColls: 10, TxCarrier: 11, TxCompressed: 12},
+		{Name: "wlp2s0", RxBytes: 12345678901, RxPackets: 9876, RxMulticast: 17, TxBytes: 2345678, TxPackets: 4321},
+	}
+	assertRows(t, rows, want)
+}
+
+func assertRows(t *testing.T, got, want []Row) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d:\n%+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
 // openFixture opens testdata/basic with fake indexes; closed by t.Cleanup.
 func openFixture(t *testing.T, sel ifsel.Selector) *Backend {
 	t.Helper()
