@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,6 +53,40 @@ func TestProcRootNotRegular(t *testing.T) {
 			}
 			checkProcfsError(t, r.stderr, dev, tt.inStderr)
 		})
+	}
+}
+
+// TestProcRootAliases checks that old kernels' alias interfaces ("eth0:1:",
+// with or without a space before the first counter) are read, end to end,
+// instead of failing the whole backend.
+func TestProcRootAliases(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "net"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev := "Inter-|   Receive                                                |  Transmit\n" +
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
+		"  eth0: 100 1 0 0 0 0 0 0 200 2 0 0 0 0 0 0\n" +
+		"eth0:1: 300 3 0 0 0 0 0 0 400 4 0 0 0 0 0 0\n" +
+		"ibr10:30:500 5 0 0 0 0 0 0 600 6 0 0 0 0 0 0\n"
+	if err := os.WriteFile(filepath.Join(root, "net", "dev"), []byte(dev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := runWithin(t, 30*time.Second, "snapshot", "--json", "-b", "procfs", "--proc-root", root, "-w", "1ms")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	s := checkSample(t, []byte(r.stdout), "procfs")
+	var got []string
+	for _, i := range s["interfaces"].([]any) {
+		m := i.(map[string]any)
+		got = append(got, fmt.Sprintf("%v=%v/%v", m["name"], m["rx_bytes"], m["tx_bytes"]))
+	}
+	want := []string{"eth0=100/200", "eth0:1=300/400", "ibr10:30=500/600"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("interfaces %v, want %v", got, want)
 	}
 }
 

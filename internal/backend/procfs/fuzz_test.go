@@ -12,7 +12,7 @@ import (
 // one line, and that whatever it accepts it returns with a name per row and
 // reads back the same when written out again in the kernel's format.
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{"basic"} {
+	for _, dir := range []string{"basic", "prometheus-procfs", "prometheus-procfs-alias", "node_exporter", "gopsutil"} {
 		if data, err := os.ReadFile("testdata/" + dir + "/net/dev"); err == nil {
 			f.Add(data)
 		}

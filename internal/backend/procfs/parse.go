@@ -143,14 +143,22 @@ func checkHeader(lineNo int, line []byte) error {
 }
 
 // parseLine appends line's Row to dst unless keep rejects its name.
+//
+// The name ends at the line's last colon, not its first: old kernels list
+// alias interfaces as "eth0:1:", and no counter holds a colon. The first
+// counter may follow the colon without a space ("eth0:1234 ..."), as the
+// kernel prints names of 6 characters and more.
 func (p *Parser) parseLine(line []byte, keep func(string) bool, dst []Row) ([]Row, error) {
-	colon := bytes.IndexByte(line, ':')
+	colon := bytes.LastIndexByte(line, ':')
 	if colon < 0 {
 		return dst, fmt.Errorf("no ':' after the interface name")
 	}
-	rawName := bytes.TrimSpace(line[:colon])
+	rawName := bytes.Trim(line[:colon], " \t")
 	if len(rawName) == 0 {
 		return dst, fmt.Errorf("empty interface name")
+	}
+	if bytes.ContainsAny(rawName, " \t\v\f\r") { // the kernel refuses these in names
+		return dst, fmt.Errorf("interface name %q contains white space", rawName)
 	}
 	name, ok := p.names[string(rawName)] // no allocation for a known name
 	if !ok {

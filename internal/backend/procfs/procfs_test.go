@@ -61,6 +61,86 @@ func TestParseAllColumns(t *testing.T) {
 	assertRows(t, rows, want)
 }
 
+// TestParseOtherProjectsFixtures parses the /proc/net/dev fixtures of other
+// projects' parsers and expects what those projects expect: alias names
+// with colons ("eth0:1", "ibr10:30"), no space between the colon and the
+// first counter ("eth0:68210035552", "eth0:0:1"), non-ASCII names.
+func TestParseOtherProjectsFixtures(t *testing.T) {
+	ctr := func(name string, rxB, rxP, txB, txP uint64) Row {
+		return Row{Name: name, RxBytes: rxB, RxPackets: rxP, TxBytes: txB, TxPackets: txP}
+	}
+	tests := []struct {
+		dir, mirrors string
+		want         []Row
+	}{
+		{"prometheus-procfs", "prometheus/procfs testdata/fixtures.ttar, fixtures/proc/net/dev", []Row{
+			ctr("vethf345468", 648, 8, 438, 5),
+			ctr("lo", 1664039048, 1566805, 1664039048, 1566805),
+			ctr("docker0", 2568, 38, 438, 5),
+			ctr("eth0", 874354587, 1036395, 563352563, 732147),
+		}},
+		{"prometheus-procfs-alias", "prometheus/procfs net_dev_test.go TestNetDevParseLine (eth0 and eth0:1)", []Row{
+			seqRow("eth0", 1), seqRow("eth0:1", 1),
+		}},
+		{"node_exporter", "prometheus/node_exporter collector/fixtures/proc/net/dev", []Row{
+			ctr("tun0", 1888, 24, 67120, 934),
+			ctr("veth4B09XN", 648, 8, 1943284, 10640),
+			ctr("lo", 435303245, 1832522, 435303245, 1832522),
+			ctr("eth0", 68210035552, 520993275, 9315587528, 43451486),
+			ctr("lxcbr0", 0, 0, 2630299, 28339),
+			ctr("wlan0", 10437182923, 13899359, 2851649360, 11726200),
+			ctr("docker0", 64910168, 1065585, 2681662018, 1929779),
+			ctr("ibr10:30", 0, 0, 0, 0),
+			{Name: "flannel.1", RxBytes: 18144009813, RxPackets: 228499337, TxBytes: 20758990068, TxPackets: 258369223, TxDrop: 64},
+			{Name: "💩0", RxBytes: 57750104, RxPackets: 105557, RxMulticast: 72, TxBytes: 404570255, TxPackets: 304261},
+		}},
+		{"gopsutil", "shirou/gopsutil net/net_linux_test.go TestIOCountersByFileParsing, its four cases with distinct names", []Row{
+			seqRow("eth0", 1), seqRow("eth1", 100),
+			seqRow("eth0:0", 1), seqRow("eth1:0", 100),
+			seqRow("eth2", 1), seqRow("eth3", 100),
+			seqRow("eth2:0", 1), seqRow("eth3:0", 100),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tt.dir, "net", "dev"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p Parser
+			rows, err := p.Parse(data, nil, nil)
+			if err != nil {
+				t.Fatalf("fixture of %s: %v", tt.mirrors, err)
+			}
+			assertRows(t, rows, tt.want)
+
+			// The backend reads the same, error counters included.
+			b, err := Open(Options{Root: filepath.Join("testdata", tt.dir), IndexOf: func(string) int { return 0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			snap, err := b.Read(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]stats.InterfaceCounters, len(tt.want))
+			for i, r := range tt.want {
+				ec := r.ErrorCounters()
+				want[i] = stats.InterfaceCounters{Name: r.Name, Counters: r.Counters(), Errors: &ec}
+			}
+			assertInterfaces(t, snap.Interfaces, want)
+		})
+	}
+}
+
+// seqRow is a row whose column i (from 1) holds i*k.
+func seqRow(name string, k uint64) Row {
+	return Row{Name: name,
+		RxBytes: 1 * k, RxPackets: 2 * k, RxErrs: 3 * k, RxDrop: 4 * k, RxFifo: 5 * k, RxFrame: 6 * k, RxCompressed: 7 * k, RxMulticast: 8 * k,
+		TxBytes: 9 * k, TxPackets: 10 * k, TxErrs: 11 * k, TxDrop: 12 * k, TxFifo: 13 * k, TxColls: 14 * k, TxCarrier: 15 * k, TxCompressed: 16 * k}
+}
+
 func assertRows(t *testing.T, got, want []Row) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -129,6 +209,8 @@ func TestParseMalformed(t *testing.T) {
 		{"bad first header", "garbage\n" + header[strings.Index(header, "\n")+1:] + good, `line 1 "garbage": not a /proc/net/dev header`},
 		{"no colon", header + "  eth0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "line 3"},
 		{"empty name", header + "   : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "empty interface name"},
+		{"colon among the counters", header + "  eth0: 1 2 3 4:5 6 7 8 9 10 11 12 13 14 15 16\n", `interface name "eth0: 1 2 3 4" contains white space`},
+		{"alias with a column short", header + "  eth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n", "15 counter columns, want 16"},
 		{"too few columns", header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n", "15 counter columns, want 16"},
 		{"too many columns", header + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", "more than 16"},
 		{"not a number", header + "  eth0: 1 2 3 4 x 6 7 8 9 10 11 12 13 14 15 16\n", `column 5: "x" is not a number`},
@@ -156,6 +238,9 @@ func TestParseTolerates(t *testing.T) {
 		{"blank lines", header + "\n  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n\n", []string{"eth0"}},
 		{"no space after colon", header + "eth0:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0"}},
 		{"tabs", header + "\teth0:\t1\t2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0"}},
+		{"alias", header + "  eth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0:1"}},
+		{"alias, no space after the colon", header + "eth0:1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0:1"}},
+		{"alias and its base", header + "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\neth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", []string{"eth0", "eth0:1"}},
 		{"header only", header, nil},
 	}
 	for _, tt := range tests {
