@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzParse checks that no input makes the parser panic, that its errors are
-// one line, and that whatever it accepts it returns with a name per row and
-// reads back the same when written out again in the kernel's format.
+// one line, and that whatever it accepts has one row per name, a name
+// without white space, and reads back the same when written out again in
+// the kernel's format.
 func FuzzParse(f *testing.F) {
 	for _, dir := range []string{"basic", "prometheus-procfs", "prometheus-procfs-alias", "node_exporter", "gopsutil"} {
 		if data, err := os.ReadFile("testdata/" + dir + "/net/dev"); err == nil {
@@ -19,6 +20,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(header + "eth0:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"))
 	f.Add([]byte(header + ":::\n"))
+	f.Add([]byte(header + "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\neth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"))
+	f.Add([]byte(header + "eth0:1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p Parser
 		rows, err := p.Parse(data, nil, nil)
@@ -28,10 +31,15 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		seen := make(map[string]bool)
 		for _, r := range rows {
-			if r.Name == "" {
-				t.Fatalf("accepted a row without a name: %+v", r)
+			if r.Name == "" || strings.ContainsAny(r.Name, " \t\n") {
+				t.Fatalf("accepted a row with a bad name: %+v", r)
 			}
+			if seen[r.Name] {
+				t.Fatalf("accepted interface %q twice", r.Name)
+			}
+			seen[r.Name] = true
 		}
 		again, err := new(Parser).Parse([]byte(formatRows(rows)), nil, nil)
 		if err != nil {

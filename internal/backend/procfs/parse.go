@@ -89,9 +89,19 @@ func (r *Row) ErrorCounters() stats.ErrorCounters {
 
 // Parser parses /proc/net/dev. It keeps the interface names it has seen so
 // that steady-state parsing allocates nothing: with a reused dst, Parse
-// makes no allocation once every name is known.
+// makes no allocation once every name is known. Names not seen in a parse
+// are forgotten when they outnumber the current ones, so interfaces coming
+// and going (containers' veths) do not grow it without end.
 type Parser struct {
-	names map[string]string
+	names map[string]*seenName
+	gen   uint64 // counts Parse calls
+}
+
+// seenName is an interface name and where the parser last saw it.
+type seenName struct {
+	name string
+	gen  uint64 // the Parse call that last saw it
+	line int    // its line in that call
 }
 
 // Parse appends one Row per interface that keep(name) accepts (all when
@@ -99,9 +109,10 @@ type Parser struct {
 // names the line; nothing is silently read as zero.
 func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []Row) ([]Row, error) {
 	if p.names == nil {
-		p.names = make(map[string]string)
+		p.names = make(map[string]*seenName)
 	}
-	lineNo := 0
+	p.gen++
+	lineNo, named := 0, 0
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -120,13 +131,21 @@ func (p *Parser) Parse(data []byte, keep func(name string) bool, dst []Row) ([]R
 			continue
 		}
 		var err error
-		dst, err = p.parseLine(line, keep, dst)
+		dst, err = p.parseLine(line, lineNo, keep, dst)
 		if err != nil {
 			return dst, fmt.Errorf("line %d %q: %w", lineNo, truncate(line), err)
 		}
+		named++
 	}
 	if lineNo < 2 {
 		return dst, fmt.Errorf("missing header: got %d line(s), want the two header lines", lineNo)
+	}
+	if len(p.names) > 2*named+64 {
+		for k, sn := range p.names {
+			if sn.gen != p.gen {
+				delete(p.names, k)
+			}
+		}
 	}
 	return dst, nil
 }
@@ -142,13 +161,15 @@ func checkHeader(lineNo int, line []byte) error {
 	return nil
 }
 
-// parseLine appends line's Row to dst unless keep rejects its name.
+// parseLine appends line's Row to dst unless keep rejects its name. A name
+// seen before in the same Parse call is an error, selected or not: summing
+// or picking one of two rows would report traffic that never was.
 //
 // The name ends at the line's last colon, not its first: old kernels list
 // alias interfaces as "eth0:1:", and no counter holds a colon. The first
 // counter may follow the colon without a space ("eth0:1234 ..."), as the
 // kernel prints names of 6 characters and more.
-func (p *Parser) parseLine(line []byte, keep func(string) bool, dst []Row) ([]Row, error) {
+func (p *Parser) parseLine(line []byte, lineNo int, keep func(string) bool, dst []Row) ([]Row, error) {
 	colon := bytes.LastIndexByte(line, ':')
 	if colon < 0 {
 		return dst, fmt.Errorf("no ':' after the interface name")
@@ -160,11 +181,15 @@ func (p *Parser) parseLine(line []byte, keep func(string) bool, dst []Row) ([]Ro
 	if bytes.ContainsAny(rawName, " \t\v\f\r") { // the kernel refuses these in names
 		return dst, fmt.Errorf("interface name %q contains white space", rawName)
 	}
-	name, ok := p.names[string(rawName)] // no allocation for a known name
-	if !ok {
-		name = string(rawName)
-		p.names[name] = name
+	sn := p.names[string(rawName)] // no allocation for a known name
+	if sn == nil {
+		sn = &seenName{name: string(rawName)}
+		p.names[sn.name] = sn
+	} else if sn.gen == p.gen {
+		return dst, fmt.Errorf("duplicate interface %q, first on line %d", sn.name, sn.line)
 	}
+	sn.gen, sn.line = p.gen, lineNo
+	name := sn.name
 	if keep != nil && !keep(name) {
 		return dst, nil
 	}

@@ -229,6 +229,69 @@ func TestParseMalformed(t *testing.T) {
 	}
 }
 
+// TestParseDuplicates checks that an interface listed twice in one file is
+// an error naming both lines, selected or not, and not phantom traffic.
+func TestParseDuplicates(t *testing.T) {
+	line := func(name string) string { return "  " + name + ": 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n" }
+	onlyEth1 := func(name string) bool { return name == "eth1" }
+	tests := []struct {
+		name, data string
+		keep       func(string) bool
+		wantErr    string
+	}{
+		{"twice", header + line("eth0") + line("eth1") + line("eth0"), nil,
+			`line 5 "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": duplicate interface "eth0", first on line 3`},
+		{"twice, unselected", header + line("eth0") + line("eth1") + line("eth0"), onlyEth1,
+			`line 5 "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": duplicate interface "eth0", first on line 3`},
+		{"alias twice", header + line("eth0") + "eth0:1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n" + line("eth0:1"), nil,
+			`line 5 "  eth0:1: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": duplicate interface "eth0:1", first on line 4`},
+		{"padding differs", header + "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n\t eth0 :1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", nil,
+			`line 4 "\t eth0 :1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": duplicate interface "eth0", first on line 3`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Parser
+			_, err := p.Parse([]byte(tt.data), tt.keep, nil)
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("Parse error = %v, want %s", err, tt.wantErr)
+			}
+		})
+	}
+
+	// One Parser sees each name once per file, not once for ever.
+	var p Parser
+	data := []byte(header + line("eth0") + line("eth1"))
+	for i := range 3 {
+		if rows, err := p.Parse(data, nil, nil); err != nil || len(rows) != 2 {
+			t.Fatalf("parse %d of the same file: %d rows, %v", i+1, len(rows), err)
+		}
+	}
+
+	// Through the backend, with the error's context.
+	root := t.TempDir()
+	writeDev(t, root, header+line("eth0")+line("eth0"))
+	_, err := Open(Options{Root: root})
+	checkOneLineError(t, err, "parse "+filepath.Join(root, "net", "dev")+`: line 4 "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": duplicate interface "eth0", first on line 3`)
+}
+
+// TestParserForgetsNames checks that names of interfaces that went away do
+// not pile up in a long-lived Parser (veths of containers come and go).
+func TestParserForgetsNames(t *testing.T) {
+	var p Parser
+	for i := range 200 {
+		data := header
+		for j := range 10 {
+			data += fmt.Sprintf("  veth%d: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", i*10+j)
+		}
+		if _, err := p.Parse([]byte(data), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(p.names); n > 2*10+64 {
+		t.Fatalf("parser remembers %d names after 200 files of 10 interfaces each", n)
+	}
+}
+
 func TestParseTolerates(t *testing.T) {
 	tests := []struct {
 		name, data string
