@@ -393,6 +393,45 @@ func TestLiveProc(t *testing.T) {
 	t.Fatalf("lo with index 1 not in %+v", snap.Interfaces)
 }
 
+// TestAllocations holds the parser to its budget: nothing in steady state
+// with a reused dst, and two allocations per backend read (the snapshot's
+// interfaces and their error counters) whatever the number of interfaces.
+func TestAllocations(t *testing.T) {
+	for _, n := range []int{1, 16, 500} {
+		data := []byte(devWith(n))
+		var p Parser
+		rows, err := p.Parse(data, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(20, func() { rows, _ = p.Parse(data, nil, rows[:0]) }); a != 0 {
+			t.Errorf("%d interfaces: Parse makes %v allocations with a reused dst, want 0", n, a)
+		}
+
+		root := t.TempDir()
+		writeDev(t, root, string(data))
+		b, err := Open(Options{Root: root, IndexOf: func(string) int { return 1 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if a := testing.AllocsPerRun(20, func() { b.Read(ctx) }); a > 2 {
+			t.Errorf("%d interfaces: Read makes %v allocations, want at most 2", n, a)
+		}
+		b.Close()
+	}
+}
+
+// devWith is a net/dev listing n veths.
+func devWith(n int) string {
+	var sb strings.Builder
+	sb.WriteString(header)
+	for i := range n {
+		fmt.Fprintf(&sb, "%6s: %d %d 0 0 0 0 0 0 %d %d 0 0 0 0 0 0\n", fmt.Sprintf("veth%d", i), 1e9+i, 1e6+i, 2e9+i, 2e6+i)
+	}
+	return sb.String()
+}
+
 func writeDev(t testing.TB, root, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(root, "net"), 0o755); err != nil {
@@ -405,11 +444,7 @@ func writeDev(t testing.TB, root, data string) {
 
 func benchmarkRead(b *testing.B, n int) {
 	root := b.TempDir()
-	data := header
-	for i := range n {
-		data += fmt.Sprintf("%6s: %d %d 0 0 0 0 0 0 %d %d 0 0 0 0 0 0\n", fmt.Sprintf("veth%d", i), 1e9+i, 1e6+i, 2e9+i, 2e6+i)
-	}
-	writeDev(b, root, data)
+	writeDev(b, root, devWith(n))
 	be, err := Open(Options{Root: root, IndexOf: func(string) int { return 1 }})
 	if err != nil {
 		b.Fatal(err)
