@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -23,6 +24,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(header + "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\neth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"))
 	f.Add([]byte(header + "eth0:1:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := lastColon(data), bytes.LastIndexByte(data, ':'); got != want {
+			t.Fatalf("lastColon = %d, bytes.LastIndexByte = %d", got, want)
+		}
 		var p Parser
 		rows, err := p.Parse(data, nil, nil)
 		if err != nil {

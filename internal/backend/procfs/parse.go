@@ -170,16 +170,18 @@ func checkHeader(lineNo int, line []byte) error {
 // counter may follow the colon without a space ("eth0:1234 ..."), as the
 // kernel prints names of 6 characters and more.
 func (p *Parser) parseLine(line []byte, lineNo int, keep func(string) bool, dst []Row) ([]Row, error) {
-	colon := bytes.LastIndexByte(line, ':')
+	colon := lastColon(line)
 	if colon < 0 {
 		return dst, fmt.Errorf("no ':' after the interface name")
 	}
-	rawName := bytes.Trim(line[:colon], " \t")
+	rawName := trimBlanks(line[:colon])
 	if len(rawName) == 0 {
 		return dst, fmt.Errorf("empty interface name")
 	}
-	if bytes.ContainsAny(rawName, " \t\v\f\r") { // the kernel refuses these in names
-		return dst, fmt.Errorf("interface name %q contains white space", rawName)
+	for _, c := range rawName {
+		if c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' { // the kernel refuses these in names
+			return dst, fmt.Errorf("interface name %q contains white space", rawName)
+		}
 	}
 	sn := p.names[string(rawName)] // no allocation for a known name
 	if sn == nil {
@@ -213,6 +215,33 @@ func (p *Parser) parseLine(line []byte, lineNo int, keep func(string) bool, dst 
 	return append(dst, rowOf(name, &cols)), nil
 }
 
+// lastColon is bytes.LastIndexByte(line, ':'), faster on these lines: the
+// usual one colon is found by the vectorised forward search, and the rest
+// of the line is then searched once more, instead of a byte-by-byte walk
+// back over some 100 bytes of counters.
+func lastColon(line []byte) int {
+	last := bytes.IndexByte(line, ':')
+	for last >= 0 {
+		next := bytes.IndexByte(line[last+1:], ':')
+		if next < 0 {
+			break
+		}
+		last += 1 + next
+	}
+	return last
+}
+
+// trimBlanks trims spaces and tabs at both ends of b.
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 // nextField returns the next space-separated field of b and what follows it,
 // or nil when b holds only white space.
 func nextField(b []byte) (field, rest []byte) {
@@ -233,6 +262,16 @@ func nextField(b []byte) (field, rest []byte) {
 // parseUint parses a decimal uint64 without allocating.
 func parseUint(b []byte) (uint64, error) {
 	var v uint64
+	if len(b) <= 19 { // cannot overflow: 10^19-1 < 2^64
+		for _, c := range b {
+			d := c - '0'
+			if d > 9 {
+				return 0, fmt.Errorf("%q is not a number", b)
+			}
+			v = v*10 + uint64(d)
+		}
+		return v, nil
+	}
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, fmt.Errorf("%q is not a number", b)

@@ -216,6 +216,8 @@ func TestParseMalformed(t *testing.T) {
 		{"not a number", header + "  eth0: 1 2 3 4 x 6 7 8 9 10 11 12 13 14 15 16\n", `column 5: "x" is not a number`},
 		{"negative", header + "  eth0: -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "column 1"},
 		{"overflow", header + "  eth0: 18446744073709551616 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "overflows 64 bits"},
+		{"20 digits", header + "  eth0: 99999999999999999999 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "overflows 64 bits"},
+		{"not a number, 20 digits", header + "  eth0: 1844674407370955161x 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "is not a number"},
 		{"bad line after good", header + good + "  eth1: 1 2\n", "line 4"},
 	}
 	for _, tt := range tests {
@@ -550,4 +552,24 @@ func TestReadBounded(t *testing.T) {
 			t.Errorf("buffer grew to %d bytes reading a %d-byte file", cap(b.buf), 3*maxFileSize)
 		}
 	})
+}
+
+// BenchmarkParse is the parser alone, on files of 4 to 500 interfaces, with
+// a reused dst as the backend does.
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{4, 16, 256, 500} {
+		b.Run(fmt.Sprintf("ifaces=%d", n), func(b *testing.B) {
+			data := []byte(devWith(n))
+			var p Parser
+			var rows []Row
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				var err error
+				if rows, err = p.Parse(data, nil, rows[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
