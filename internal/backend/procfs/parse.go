@@ -167,8 +167,9 @@ func checkHeader(lineNo int, line []byte) error {
 //
 // The name ends at the line's last colon, not its first: old kernels list
 // alias interfaces as "eth0:1:", and no counter holds a colon. The first
-// counter may follow the colon without a space ("eth0:1234 ..."), as the
-// kernel prints names of 6 characters and more.
+// counter may follow the colon without a space ("eth0:68210035552 ..."):
+// older kernels print it as %8lu right after the colon, so a counter of 8
+// digits or more touches it.
 func (p *Parser) parseLine(line []byte, lineNo int, keep func(string) bool, dst []Row) ([]Row, error) {
 	colon := lastColon(line)
 	if colon < 0 {
