@@ -142,7 +142,6 @@ func TestCountersMatchKernel(t *testing.T) {
 		for _, iv := range intervals {
 			for _, res := range resolutions {
 				t.Run(fmt.Sprintf("%s/n=%s/resolution=%s", m.name, iv, res), func(t *testing.T) {
-					t.Parallel()
 					countersMatchKernel(t, m.attach, m.xdpMode, iv, res)
 				})
 			}
