@@ -253,3 +253,43 @@ func countersMatchKernel(t *testing.T, attachMode, xdpMode, interval, resolution
 	}
 	t.Logf("%d samples, %d lost bins, totals %+v", rows, lost, want)
 }
+
+// TestLateInterfaceCounts: an interface that comes into the selection after
+// netwatch started (here by a rename) is attached and counts exactly what
+// the kernel counts from then on, with bins and without.
+func TestLateInterfaceCounts(t *testing.T) {
+	for _, res := range []string{"1ms", "0"} {
+		t.Run("resolution="+res, func(t *testing.T) {
+			p := netnstest.NewPair(t)
+			c := startNetwatch(t, p.A, "watch", "-i", "nwlate*", "-f", "ndjson", "-n", "20ms", "--resolution", res)
+			col := collect(c)
+			// Samples flow (with no interface) before the late one exists.
+			deadline := time.Now().Add(lineTimeout)
+			for {
+				if _, n, _ := col.last(p.IndexA); n > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no sample before the interface appeared: %s", c.stderr.String())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := p.RenameA("nwlate0"); err != nil {
+				t.Fatal(err)
+			}
+			col.waitFor(t, c, p.IndexA, lineTimeout, "the late interface", func(streamIface) bool { return true })
+			before := kernelNow(t, p)
+			first, _, _ := col.last(p.IndexA)
+			p.SendUDP(t, netnstest.A, 120, 900)
+			p.SendUDP(t, netnstest.B, 80, 100)
+			want := kernelDelta(before, kernelNow(t, p), false)
+			col.waitFor(t, c, p.IndexA, lineTimeout, fmt.Sprintf("the kernel's delta %+v", want), func(r streamIface) bool {
+				return sub(r.counters(), first.counters()) == want
+			})
+			c.signal(t, syscall.SIGINT)
+			if code := c.wait(t); code != 0 {
+				t.Fatalf("exit %d: %s", code, c.stderr.String())
+			}
+		})
+	}
+}
