@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,7 +44,8 @@ type renderer struct {
 	verbose     bool
 
 	tests   map[key]*test
-	partial map[key]string // output not yet ended by a newline
+	partial map[key]string           // output not yet ended by a newline
+	pkgOut  map[string]*bytes.Buffer // output of packages still running
 	seq     int
 	failed  bool
 	skips   map[reason]int
@@ -60,6 +63,7 @@ func newRenderer(out, errOut io.Writer, verbose bool) *renderer {
 		out: out, errOut: errOut, verbose: verbose,
 		tests:   map[key]*test{},
 		partial: map[key]string{},
+		pkgOut:  map[string]*bytes.Buffer{},
 		skips:   map[reason]int{},
 	}
 }
@@ -115,6 +119,26 @@ func (r *renderer) line(b []byte) {
 	}
 }
 
+// pkg is where the output of package pkg goes until it ends: like go
+// test, testsummary shows each package's output in one piece, although
+// go test -json streams the packages' events interleaved.
+func (r *renderer) pkg(pkg string) io.Writer {
+	b := r.pkgOut[pkg]
+	if b == nil {
+		b = new(bytes.Buffer)
+		r.pkgOut[pkg] = b
+	}
+	return b
+}
+
+// flush shows the output of package pkg.
+func (r *renderer) flush(pkg string) {
+	if b := r.pkgOut[pkg]; b != nil {
+		r.out.Write(b.Bytes())
+		delete(r.pkgOut, pkg)
+	}
+}
+
 func (r *renderer) start(k key) *test {
 	if t, ok := r.tests[k]; ok {
 		return t
@@ -144,7 +168,7 @@ func (r *renderer) output(k key, line string) {
 		// Plain go test does not show the test binary's PASS, nor the
 		// warning that its "ok ... [no tests to run]" line repeats.
 		if !r.verbose && line != "PASS\n" && !strings.HasPrefix(line, "testing: warning: no tests to run") {
-			io.WriteString(r.out, line)
+			io.WriteString(r.pkg(k.pkg), line)
 		}
 		return
 	}
@@ -171,7 +195,7 @@ func (r *renderer) output(k key, line string) {
 		t.lines = append(t.lines, line)
 	case !r.verbose:
 		// The test's own standard output: go test shows it at once.
-		io.WriteString(r.out, line)
+		io.WriteString(r.pkg(k.pkg), line)
 	}
 }
 
@@ -215,7 +239,7 @@ func (r *renderer) failBlock(t *test, result string) {
 		return
 	}
 	for _, l := range block {
-		io.WriteString(r.out, l)
+		io.WriteString(r.pkg(t.pkg), l)
 	}
 }
 
@@ -237,6 +261,7 @@ func (r *renderer) packageEnd(e event) {
 	if e.Action == "fail" {
 		r.failed = true
 	}
+	r.flush(e.Package)
 }
 
 // unfinished shows what the tests of pkg still running when its test
@@ -274,6 +299,11 @@ func (r *renderer) end() {
 	for k, p := range r.partial {
 		delete(r.partial, k)
 		r.output(k, p+"\n")
+	}
+	// Packages whose end never came (go test was killed).
+	for _, pkg := range slices.Sorted(maps.Keys(r.pkgOut)) {
+		r.unfinished(pkg)
+		r.flush(pkg)
 	}
 	if r.failed {
 		fmt.Fprintln(r.out, "FAIL") // what go test prints last when a package failed

@@ -195,6 +195,38 @@ netwatch: no tests skipped
 `,
 		out: "go: downloading example.com/m v1.0.0\nok  \ttj\t0.006s\nnetwatch: 1 test skipped: 1 needs bpftool (apt-get install bpftool)\n",
 	}, {
+		name: "packages interleaved by go test -json: each shown in one piece when it ends",
+		in: `{"Action":"start","Package":"tj/a"}
+{"Action":"start","Package":"tj/b"}
+{"Action":"run","Package":"tj/a","Test":"TestA"}
+{"Action":"output","Package":"tj/a","Test":"TestA","Output":"=== RUN   TestA\n"}
+{"Action":"output","Package":"tj/a","Test":"TestA","Output":"2026/11/29 20:08:04 INFO from a\n"}
+{"Action":"run","Package":"tj/b","Test":"TestB"}
+{"Action":"output","Package":"tj/b","Test":"TestB","Output":"=== RUN   TestB\n"}
+{"Action":"output","Package":"tj/b","Test":"TestB","Output":"    b_test.go:5: broken\n"}
+{"Action":"output","Package":"tj/b","Test":"TestB","Output":"--- FAIL: TestB (0.00s)\n"}
+{"Action":"fail","Package":"tj/b","Test":"TestB","Elapsed":0}
+{"Action":"output","Package":"tj/a","Test":"TestA","Output":"2026/11/29 20:08:05 INFO from a again\n"}
+{"Action":"output","Package":"tj/a","Test":"TestA","Output":"--- PASS: TestA (0.00s)\n"}
+{"Action":"pass","Package":"tj/a","Test":"TestA","Elapsed":0}
+{"Action":"output","Package":"tj/b","Output":"FAIL\n"}
+{"Action":"output","Package":"tj/b","Output":"FAIL\ttj/b\t0.007s\n"}
+{"Action":"fail","Package":"tj/b","Elapsed":0.007}
+{"Action":"output","Package":"tj/a","Output":"PASS\n"}
+{"Action":"output","Package":"tj/a","Output":"ok  \ttj/a\t0.009s\n"}
+{"Action":"pass","Package":"tj/a","Elapsed":0.009}
+`,
+		out: `--- FAIL: TestB (0.00s)
+    b_test.go:5: broken
+FAIL
+FAIL	tj/b	0.007s
+2026/11/29 20:08:04 INFO from a
+2026/11/29 20:08:05 INFO from a again
+ok  	tj/a	0.009s
+FAIL
+netwatch: no tests skipped
+`,
+	}, {
 		name:    "verbose: every line as go test -v shows it",
 		verbose: true,
 		in: `{"Action":"run","Package":"tj","Test":"TestSkip"}
