@@ -8,9 +8,6 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # NETWATCH_PRIVILEGED_TESTS=require turns such a skip into a failure (CI).
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
-# testsummary runs go test -json, prints what go test prints plus a closing
-# line counting skipped tests by reason, and exits with go test's status.
-TESTSUMMARY ?= bin/testsummary
 
 .PHONY: all build test lint generate bench compare run clean cross
 
@@ -21,9 +18,14 @@ build:
 
 ## test: every unit, fixture, golden, kernel and end-to-end test, then one
 ## line with the skipped tests and why ("netwatch: 12 tests skipped: ...").
+## scripts/testsummary runs go test -json, prints what go test prints and
+## that line, and exits with go test's status. It is built in a temporary
+## directory, so that `sudo make test` leaves no root-owned file behind.
 test:
-	@$(GO) build -o $(TESTSUMMARY) ./scripts/testsummary
-	$(TESTSUMMARY) $(GO) test -json $(TESTFLAGS) $(PKGS)
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  $(GO) build -o "$$d/testsummary" ./scripts/testsummary && \
+	  echo "testsummary $(GO) test -json $(TESTFLAGS) $(PKGS)" && \
+	  "$$d/testsummary" $(GO) test -json $(TESTFLAGS) $(PKGS)
 
 ## lint: gofmt, go vet (linux and darwin), staticcheck.
 lint:

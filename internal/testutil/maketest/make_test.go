@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -103,10 +102,9 @@ func TestMakeTest(t *testing.T) {
 		last:    "netwatch: 1 test skipped: 1 needs root (run as root, or with sudo)",
 		notWant: []string{"=== RUN", "--- SKIP"},
 	}}
-	summariser := filepath.Join(t.TempDir(), "testsummary")
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
-			stdout, stderr, err := makeCmd(t, nil, "-s", "test", "PKGS="+pkgs+tt.pkg, "TESTSUMMARY="+summariser)
+			stdout, stderr, err := makeCmd(t, nil, "-s", "test", "PKGS="+pkgs+tt.pkg)
 			goErr := command(nil, "go", "test", "-count=1", pkgs+tt.pkg).Run()
 			var exit *exec.ExitError
 			if err != nil && !errors.As(err, &exit) {
