@@ -92,6 +92,9 @@ type Event struct {
 	// the last bin's end; Duration = End - Start.
 	Start, End time.Duration
 	Duration   time.Duration
+	// StartTime and EndTime are Start and End on the wall clock (zero
+	// unless Config.Wall is set).
+	StartTime, EndTime time.Time
 	// Bytes and Packets are what the burst's bins counted in this direction.
 	Bytes, Packets uint64
 	// PeakBytesPerSec is the busiest bin's rate.
@@ -121,6 +124,9 @@ type Config struct {
 	// Thresholds returns an interface's thresholds; it is called when an
 	// interface is first seen and after Rename.
 	Thresholds func(index int, name string) Thresholds
+	// Wall, when set, converts a monotonic time to the wall clock for
+	// the events' StartTime and EndTime.
+	Wall func(mono time.Duration) time.Time
 }
 
 // Detector finds bursts in the bins of any number of interfaces. It is
@@ -265,6 +271,9 @@ func (d *Detector) close(st *iface, index int, dir Direction, reason string) {
 		Thresholds: st.th, LostBins: ds.lost, Reason: reason,
 	}
 	e.Duration = e.End - e.Start
+	if d.cfg.Wall != nil {
+		e.StartTime, e.EndTime = d.cfg.Wall(e.Start), d.cfg.Wall(e.End)
+	}
 	d.out = append(d.out, e)
 	*ds = dirState{}
 }
