@@ -30,16 +30,59 @@ func binFlags() []cli.Flag {
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
 				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
-			Usage: "count bins above this rate as bursts: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
-				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
+			Usage: "a burst starts at the first bin above this rate: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
+				"the link speed (80%, interfaces with a known speed only); default: no burst detection"},
+		&cli.StringFlag{Name: "burst-end", EnvVars: env("BURST_END"), Category: catTiming,
+			Usage: "a burst ends once bins stay at or below this `RATE` (same forms as --burst-threshold, at most it: " +
+				"hysteresis) for --burst-gap bins; default: the burst threshold"},
+		&cli.IntFlag{Name: "burst-gap", Value: 1, EnvVars: env("BURST_GAP"), Category: catTiming,
+			Usage: "how many `BINS` in a row at or below --burst-end end a burst (shorter quiet runs belong to it)"},
 	}
 }
 
 type binOptions struct {
 	resolution time.Duration
-	// threshold is an absolute rate in bytes/s, or 0 with percent set.
-	threshold float64
-	percent   float64
+	start, end rateOption // burst start and end thresholds
+	gap        int
+}
+
+// rateOption is a rate given as bytes/s or as a percentage of the link
+// speed (at most one of them non-zero).
+type rateOption struct {
+	bytesPerSec float64
+	percent     float64
+}
+
+func (r rateOption) set() bool { return r.bytesPerSec > 0 || r.percent > 0 }
+
+// of returns the rate for interface name; link gives its speed in bytes/s
+// (0: unknown) and is only asked for a percentage.
+func (r rateOption) of(link func(string) float64, name string) float64 {
+	if r.percent > 0 {
+		return link(name) * r.percent / 100
+	}
+	return r.bytesPerSec
+}
+
+func parseRateOption(flag, t string) (rateOption, error) {
+	var o rateOption
+	t = strings.TrimSpace(t)
+	switch {
+	case t == "":
+	case strings.HasSuffix(t, "%"):
+		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+		if err != nil || p <= 0 {
+			return o, usagef("--%s %q: want a positive percentage such as 80%%", flag, t)
+		}
+		o.percent = p
+	default:
+		r, err := stats.ParseRate(t)
+		if err != nil {
+			return o, usagef("--%s: %v", flag, err)
+		}
+		o.bytesPerSec = r
+	}
+	return o, nil
 }
 
 func parseBinOptions(c *cli.Context) (binOptions, error) {
@@ -47,29 +90,31 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 	if o.resolution != 0 && (o.resolution < minResolution || o.resolution > maxResolution) {
 		return o, usagef("--resolution %v is out of range: use %v to %v, or 0 for no bins", o.resolution, minResolution, maxResolution)
 	}
-	t := strings.TrimSpace(c.String("burst-threshold"))
+	var err error
+	if o.start, err = parseRateOption("burst-threshold", c.String("burst-threshold")); err != nil {
+		return o, err
+	}
+	if o.end, err = parseRateOption("burst-end", c.String("burst-end")); err != nil {
+		return o, err
+	}
+	o.gap = c.Int("burst-gap")
 	switch {
-	case t == "":
-	case strings.HasSuffix(t, "%"):
-		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-		if err != nil || p <= 0 {
-			return o, usagef("--burst-threshold %q: want a positive percentage such as 80%%", t)
-		}
-		o.percent = p
-	default:
-		r, err := stats.ParseRate(t)
-		if err != nil {
-			return o, usagef("--burst-threshold: %v", err)
-		}
-		o.threshold = r
+	case o.gap < 1:
+		return o, usagef("--burst-gap %d: want 1 or more bins", o.gap)
+	case !o.start.set() && (o.end.set() || c.IsSet("burst-gap")):
+		return o, usagef("--burst-end and --burst-gap need --burst-threshold")
+	case o.end.bytesPerSec > o.start.bytesPerSec && o.start.bytesPerSec > 0,
+		o.end.percent > o.start.percent && o.start.percent > 0:
+		return o, usagef("--burst-end %s is above --burst-threshold %s: the end threshold must be at most the start (hysteresis)",
+			c.String("burst-end"), c.String("burst-threshold"))
 	}
 	return o, nil
 }
 
 // binSource returns the backend as a source of in-kernel time bins when it
-// has them. Otherwise it says, once, why --resolution and
+// has them. Otherwise, unless quiet, it says why --resolution and
 // --burst-threshold do not apply.
-func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.Duration) (sampler.BinReader, bool) {
+func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.Duration, quiet bool) (sampler.BinReader, bool) {
 	bs, ok := be.(sampler.BinReader)
 	if ok && bs.Resolution() > 0 {
 		k := sampler.BinsPerSample(interval, bs.Resolution())
@@ -78,7 +123,7 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 		}
 		return bs, true
 	}
-	if (c.IsSet("resolution") && o.resolution > 0) || o.threshold > 0 || o.percent > 0 {
+	if !quiet && ((c.IsSet("resolution") && o.resolution > 0) || o.start.set()) {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: the %s backend has no in-kernel time bins: "+
 			"--resolution and --burst-threshold do not apply; resolution is the poll interval\n", be.Source().Backend)
 	}
@@ -88,12 +133,14 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 // config builds the bin sampler's configuration.
 func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger) sampler.BinConfig {
 	speeds := newLinkSpeeds()
-	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec}
-	switch {
-	case o.threshold > 0:
-		cfg.BurstThreshold = func(string) float64 { return o.threshold }
-	case o.percent > 0:
-		cfg.BurstThreshold = func(name string) float64 { return speeds.bytesPerSec(name) * o.percent / 100 }
+	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec, BurstGap: o.gap}
+	if o.start.set() {
+		cfg.BurstThreshold = func(name string) float64 { return o.start.of(speeds.bytesPerSec, name) }
+	}
+	if o.end.set() {
+		// A mixed pair (an absolute rate and a percentage) is checked per
+		// interface: the detector takes an end above the start as the start.
+		cfg.BurstEnd = func(name string) float64 { return o.end.of(speeds.bytesPerSec, name) }
 	}
 	return cfg
 }

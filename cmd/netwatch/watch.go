@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/output"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 func watchCommand() *cli.Command {
@@ -34,6 +35,8 @@ func watchFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, EnvVars: env("DURATION"), Category: catTiming,
 			Usage: "stop after this long (0: no limit)"},
 	}
+	flags = append(flags, &cli.BoolFlag{Name: "events", EnvVars: env("EVENTS"), Category: catOutput,
+		Usage: "print one JSON object per finished burst (needs --burst-threshold and the ebpf backend's bins) instead of samples; same as -f events"})
 	flags = append(flags, binFlags()...)
 	flags = append(flags, outputFlags(true)...)
 	return append(flags, commonFlags()...)
@@ -60,9 +63,15 @@ func watchAction(c *cli.Context) error {
 	if c.Bool("json") {
 		format = output.FormatNDJSON
 	}
+	if c.Bool("events") {
+		format = output.FormatEvents
+	}
 	smp, err := parseSampling(c)
 	if err != nil {
 		return err
+	}
+	if format == output.FormatEvents {
+		return quietPipe(watchEvents(c, smp, interval))
 	}
 	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	stream, err := output.NewStream(w, format, smp.table)
@@ -80,6 +89,26 @@ func watchAction(c *cli.Context) error {
 func quietPipe(err error) error {
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
+	}
+	return err
+}
+
+// watchEvents prints one NDJSON object per finished burst, flushed per
+// line, and nothing else.
+func watchEvents(c *cli.Context, smp sampling, interval time.Duration) error {
+	if !smp.bins.start.set() {
+		return usagef("--events needs --burst-threshold")
+	}
+	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	events, err := output.NewEventStream(w)
+	if err != nil {
+		return err
+	}
+	smp.hooks.onBurst = events.Write
+	smp.hooks.needBins = "--events"
+	err = smp.run(c, interval, c.Int("count"), c.Duration("duration"), func(stats.Sample) error { return nil })
+	if ferr := w.Flush(); err == nil {
+		err = ferr
 	}
 	return err
 }

@@ -14,21 +14,24 @@ const (
 	FormatTable  Format = "table"
 	FormatNDJSON Format = "ndjson"
 	FormatCSV    Format = "csv"
+	// FormatEvents is burst events instead of samples (EventStream).
+	FormatEvents Format = "events"
 )
 
-// Formats lists the valid formats in the order they are documented.
+// Formats lists the sample stream formats (NewStream) in the order they are
+// documented; ParseFormat also accepts FormatEvents.
 var Formats = []Format{FormatTable, FormatNDJSON, FormatCSV}
 
 // ParseFormat returns the Format named by s (case-insensitive, surrounding
 // spaces ignored).
 func ParseFormat(s string) (Format, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
-	for _, f := range Formats {
+	for _, f := range append(Formats, FormatEvents) {
 		if name == string(f) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv)", s)
+	return "", fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv, events)", s)
 }
 
 // Units selects how the table shows byte rates.
