@@ -37,6 +37,12 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.table.Bursts = s.bins.bursts
+	if s.bins.threshold > 0 {
+		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.threshold), "bytes_per_sec", s.bins.threshold)
+	} else if s.bins.percent > 0 {
+		s.log.Info("burst threshold", "percent_of_link_speed", s.bins.percent)
+	}
 	return s, nil
 }
 
@@ -50,7 +56,7 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	}
 	defer be.Close()
 	if bins, ok := binSource(c, be, s.bins, interval); ok {
-		return sampler.RunBins(c.Context, bins, s.bins.config(interval, count, duration, s.log), emit)
+		return sampler.RunBins(c.Context, bins, s.bins.config(interval, count, duration, s.log, c.App.ErrWriter), emit)
 	}
 	cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
 	return sampler.Run(c.Context, be, cfg, emit)
