@@ -22,7 +22,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// With SIGPIPE notified, a write to a closed pipe (netwatch | head)
 	// returns EPIPE instead of killing the process before cleanup runs.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	return newApp(stdout, stderr).RunContext(ctx, args)
+	return runApp(ctx, newApp(stdout, stderr), args)
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -33,7 +33,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "netwatch counts bytes and packets per interface and direction. On Linux with\n" +
 			"privileges it attaches pass-through eBPF counters (tc/TCX, optionally XDP) and can read\n" +
 			"them every millisecond; otherwise it reads /proc/net/dev (or sysctl on macOS) and says why.\n\n" +
-			"Without a command, netwatch runs `watch`.\n\n" +
+			"Without a command, netwatch runs `watch`. Options may come before or after the command\n" +
+			"(netwatch -i eth0 snapshot = netwatch snapshot -i eth0; given twice, the one after the\n" +
+			"command wins); one the command does not take is an error. Every option also reads the\n" +
+			"environment variable shown with it; an option on the command line wins.\n\n" +
 			"Examples:\n" +
 			"   netwatch -i eth0 -n 100ms                    stream eth0 every 100 ms as a table\n" +
 			"   netwatch watch -n 1ms -f ndjson -c 1000      1000 samples, one JSON object per line\n" +
