@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
+	"strconv"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -47,22 +50,57 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion:   true,
 		UseShortOptionHandling: true,
 		Suggest:                true,
-		HideHelpCommand:        true,
 		Flags:                  watchFlags(),
 		Action:                 watchAction,
 		OnUsageError:           onUsageError,
 		ExitErrHandler:         func(*cli.Context, error) {}, // main prints errors and exits
-		Commands: []*cli.Command{
-			watchCommand(),
-			snapshotCommand(),
-			listCommand(),
-			completionCommand(),
-		},
+		Commands:               commands(),
 	}
+}
+
+// commands are netwatch's commands. None has subcommands, so none gets a
+// help subcommand: `netwatch help CMD` and `netwatch CMD --help` show help.
+func commands() []*cli.Command {
+	cmds := []*cli.Command{watchCommand(), snapshotCommand(), listCommand(), completionCommand()}
+	for _, c := range cmds {
+		c.HideHelpCommand = true
+	}
+	return cmds
 }
 
 // onUsageError turns flag parsing errors into usage errors (exit status 2)
 // without dumping the whole help text.
 func onUsageError(c *cli.Context, err error, _ bool) error {
+	if msg, ok := durationError(c.Command.Flags, err.Error()); ok {
+		return usagef("%s (see '%s --help')", msg, c.Command.HelpName)
+	}
 	return usagef("%v (see '%s --help')", err, c.Command.HelpName)
+}
+
+// Errors of urfave/cli (and the flag package) about a flag's value, from the
+// command line and from an environment variable.
+var (
+	badFlagValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([\w-]+): `)
+	badEnvValue  = regexp.MustCompile(`^could not parse "(.*)" as duration value from environment variable "(\w+)" for flag [\w-]+: `)
+)
+
+// durationError rewords the error about a duration flag given a bare
+// number ("-n 1" said "parse error"): "--interval 1: missing unit, e.g. 1s
+// or 100ms".
+func durationError(flags []cli.Flag, msg string) (string, bool) {
+	var value, name string
+	if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+		value = m[1]
+		for _, f := range flags {
+			if _, ok := f.(*cli.DurationFlag); ok && slices.Contains(f.Names(), m[2]) {
+				name = "--" + f.Names()[0] + " " + value
+			}
+		}
+	} else if m := badEnvValue.FindStringSubmatch(msg); m != nil {
+		value, name = m[1], m[2]+"="+m[1]
+	}
+	if _, err := strconv.ParseFloat(value, 64); name == "" || err != nil {
+		return "", false
+	}
+	return name + ": missing unit, e.g. 1s or 100ms", true
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -23,6 +24,15 @@ func runApp(ctx context.Context, app *cli.App, args []string) error {
 // givenKey is the context key of the set of flags (primary names) given on
 // the command line, as opposed to defaults and environment variables.
 type givenKey struct{}
+
+// given reports whether the flag called name was given on the command line,
+// in either position; an environment variable does not count.
+func given(c *cli.Context, name string) bool {
+	if g, ok := c.Context.Value(givenKey{}).(map[string]bool); ok {
+		return g[name]
+	}
+	return c.IsSet(name) // not started by runApp
+}
 
 // setting is one flag given on the command line: its primary name and the
 // value text (true for a bare boolean flag).
@@ -90,7 +100,8 @@ func definesFlag(flags []cli.Flag, name string) bool {
 // command (with every command's flags: global options) and moves those the
 // command defines behind the command word, dropping any the command is also
 // given itself (the innermost wins, also for repeatable flags). An option
-// the command does not define is a usage error. Environment variables are not options here: each command reads
+// the command does not define is a usage error, as is an unknown command
+// word. Environment variables are not options here: each command reads
 // those it defines.
 //
 // It also returns the set of flags given on the command line. Arguments it
@@ -122,8 +133,17 @@ func placeOptions(app *cli.App, args []string) ([]string, map[string]bool, error
 		return args, given, nil
 	}
 	cmd := app.Command(rest[0])
-	if cmd == nil || given["help"] {
-		return args, given, nil
+	if cmd == nil {
+		if given["help"] {
+			return args, given, nil
+		}
+		return nil, nil, unknownCommand(app, rest[0])
+	}
+	if given["help"] {
+		return []string{args[0], "help", cmd.Name}, given, nil
+	}
+	if cmd.HasName("help") && len(rest) > 1 && app.Command(rest[1]) == nil {
+		return nil, nil, unknownCommand(app, rest[1])
 	}
 	for _, s := range global {
 		if !definesFlag(cmd.Flags, s.name) {
@@ -148,4 +168,68 @@ func placeOptions(app *cli.App, args []string) ([]string, map[string]bool, error
 		}
 	}
 	return append(out, rest[1:]...), given, nil
+}
+
+// unknownCommand is the usage error for a word where a command belongs,
+// suggesting the closest command name.
+func unknownCommand(app *cli.App, word string) error {
+	if s := suggestCommand(app, word); s != "" {
+		return usagef("unknown command %q, did you mean %q? (see 'netwatch --help')", word, s)
+	}
+	return usagef("unknown command %q (see 'netwatch --help')", word)
+}
+
+// suggestCommand returns the command name closest to word: the only one
+// word is a prefix of, or one at most two edits away (fewer than word has
+// letters); "" if none is close.
+func suggestCommand(app *cli.App, word string) string {
+	var names []string
+	for _, cmd := range app.Commands {
+		if !cmd.Hidden {
+			names = append(names, cmd.Name)
+		}
+	}
+	var prefixed []string
+	for _, n := range names {
+		if len(word) >= 2 && strings.HasPrefix(n, word) {
+			prefixed = append(prefixed, n)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(word, n); d < bestDist && d < len(word) {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and transpositions of adjacent
+// bytes ("snapshto" is one edit from "snapshot").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
