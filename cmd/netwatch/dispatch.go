@@ -10,10 +10,19 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// runApp runs app on args. Before urfave/cli sees them it moves the
-// options given before a command behind it (see placeOptions).
+// completionFlag is what the shell completion scripts append to the words
+// typed so far (urfave/cli's convention).
+const completionFlag = "--generate-bash-completion"
+
+// runApp runs app on args. Before urfave/cli sees them it answers shell
+// completion itself (urfave/cli v2 panics on a partial flag, #1822) and
+// moves the options given before a command behind it (see placeOptions).
 func runApp(ctx context.Context, app *cli.App, args []string) error {
 	app.Setup()
+	if n := len(args); n >= 2 && args[n-1] == completionFlag {
+		writeCompletions(app.Writer, app, args[1:n-1])
+		return nil
+	}
 	args, given, err := placeOptions(app, args)
 	if err != nil {
 		return err
