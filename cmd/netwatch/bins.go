@@ -31,7 +31,7 @@ func binFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
 			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
-				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+				"coarser than one bin, report peak, p99 and (with --burst-threshold) bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
 			Usage: "count bins above this rate as bursts: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
 				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +

@@ -28,11 +28,11 @@ func watchCommand() *cli.Command {
 func watchFlags() []cli.Flag {
 	flags := []cli.Flag{
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"n"}, Value: time.Second, EnvVars: env("INTERVAL"), Category: catTiming,
-			Usage: "time between reads, 1ms to 1h (e.g. 1ms, 250ms, 5s)"},
+			Usage: "time between reads, 1ms to 1h, with a unit (e.g. 1ms, 250ms, 5s)"},
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, EnvVars: env("COUNT"), Category: catTiming,
 			Usage: "stop after `N` samples (0: no limit)"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, EnvVars: env("DURATION"), Category: catTiming,
-			Usage: "stop after this long (0: no limit)"},
+			Usage: "stop after this long, with a unit (e.g. 30s, 5m; 0: no limit)"},
 	}
 	flags = append(flags, binFlags()...)
 	flags = append(flags, outputFlags(true)...)
