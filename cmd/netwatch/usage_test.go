@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"math/rand"
 	"os/exec"
 	"strings"
 	"testing"
@@ -133,5 +136,34 @@ func TestHelpCommand(t *testing.T) {
 				t.Errorf("netwatch %s lists subcommands (a help subcommand):\n%s", strings.Join(args, " "), r.stdout)
 			}
 		}
+	}
+}
+
+// TestArgsNeverPanic parses random word sequences (commands, options,
+// values, completion, "--") with the commands' actions replaced: no input
+// may panic (a stack trace) or give an error of more than one line.
+func TestArgsNeverPanic(t *testing.T) {
+	vocab := []string{"watch", "snapshot", "list", "completion", "help", "h", "bash", "nosuch", "--", "-", "",
+		"-i", "lo", "-x", "--interface=", "-i=", "-n", "1", "1ms", "-c", "-1", "-w", "--w", "--win", "-r", "0",
+		"--json", "--json=maybe", "-f", "csv", "-b", "procfs", "--burst-threshold", "1Gb", "--log-level", "debug",
+		"-h", "--help", "-v", "--version", "--bogus", "-jc", "=", "-=", "--=x", "---x", completionFlag}
+	r := rand.New(rand.NewSource(1))
+	for range 1000 {
+		args := []string{"netwatch"}
+		for k := r.Intn(6); k > 0; k-- {
+			args = append(args, vocab[r.Intn(len(vocab))])
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("netwatch %q: panic: %v", args[1:], p)
+				}
+			}()
+			var stdout, stderr bytes.Buffer
+			app, _ := captureApp(&stdout, &stderr)
+			if err := runApp(context.Background(), app, args); err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("netwatch %q: error of several lines: %q", args[1:], err)
+			}
+		}()
 	}
 }
