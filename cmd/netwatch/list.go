@@ -84,9 +84,6 @@ func listAction(c *cli.Context) error {
 		}
 		out.Interfaces = append(out.Interfaces, li)
 	}
-	if out.Fallback != "" {
-		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", oneLine(out.Fallback))
-	}
 	if len(out.Interfaces) == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", emptySelection(c))
 	}
@@ -105,7 +102,7 @@ func listAction(c *cli.Context) error {
 }
 
 // writeListTable writes the table of list; the fallback notice, if any,
-// went to stderr.
+// went to stderr (decideBackend).
 func writeListTable(w *bufio.Writer, l listJSON) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND")
