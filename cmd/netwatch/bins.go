@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,9 +31,10 @@ func binFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
 			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
-				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+				"coarser than one bin, report peak, p99 and (with --burst-threshold) bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
-			Usage: "a burst starts at the first bin above this rate: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
+			Usage: "a burst starts at the first bin above this rate: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
+				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +
 				"the link speed (80%, interfaces with a known speed only); default: no burst detection"},
 		&cli.StringFlag{Name: "burst-end", EnvVars: env("BURST_END"), Category: catTiming,
 			Usage: "a burst ends once bins stay at or below this `RATE` (same forms as --burst-threshold, at most it: " +
@@ -44,6 +48,9 @@ type binOptions struct {
 	resolution time.Duration
 	start, end rateOption // burst start and end thresholds
 	gap        int
+	// bursts says what counts as a burst, "" without burst detection:
+	// "runs of bins above 1 Gbit/s (125 MB/s)".
+	bursts string
 }
 
 // rateOption is a rate given as bytes/s or as a percentage of the link
@@ -64,6 +71,13 @@ func (r rateOption) of(link func(string) float64, name string) float64 {
 	return r.bytesPerSec
 }
 
+func (r rateOption) String() string {
+	if r.percent > 0 {
+		return strconv.FormatFloat(r.percent, 'f', -1, 64) + "% of the link speed"
+	}
+	return stats.DescribeRate(r.bytesPerSec)
+}
+
 func parseRateOption(flag, t string) (rateOption, error) {
 	var o rateOption
 	t = strings.TrimSpace(t)
@@ -71,7 +85,7 @@ func parseRateOption(flag, t string) (rateOption, error) {
 	case t == "":
 	case strings.HasSuffix(t, "%"):
 		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-		if err != nil || p <= 0 {
+		if err != nil || p <= 0 || math.IsInf(p, 0) {
 			return o, usagef("--%s %q: want a positive percentage such as 80%%", flag, t)
 		}
 		o.percent = p
@@ -79,6 +93,9 @@ func parseRateOption(flag, t string) (rateOption, error) {
 		r, err := stats.ParseRate(t)
 		if err != nil {
 			return o, usagef("--%s: %v", flag, err)
+		}
+		if r <= 0 {
+			return o, usagef("--%s %q: want a rate above 0", flag, t)
 		}
 		o.bytesPerSec = r
 	}
@@ -108,6 +125,15 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 		return o, usagef("--burst-end %s is above --burst-threshold %s: the end threshold must be at most the start (hysteresis)",
 			c.String("burst-end"), c.String("burst-threshold"))
 	}
+	if o.start.set() {
+		o.bursts = "runs of bins above " + o.start.String()
+		if o.end.set() {
+			o.bursts += ", until at or below " + o.end.String()
+		}
+		if o.gap > 1 {
+			o.bursts += fmt.Sprintf(" for %d bins", o.gap)
+		}
+	}
 	return o, nil
 }
 
@@ -130,19 +156,53 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 	return nil, false
 }
 
-// config builds the bin sampler's configuration.
-func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger) sampler.BinConfig {
+// config builds the bin sampler's configuration. A percentage threshold on
+// an interface whose link speed is unknown counts no bursts there, and says
+// so on notices, once per interface.
+func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger, notices io.Writer) sampler.BinConfig {
 	speeds := newLinkSpeeds()
 	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec, BurstGap: o.gap}
-	if o.start.set() {
-		cfg.BurstThreshold = func(name string) float64 { return o.start.of(speeds.bytesPerSec, name) }
+	switch {
+	case o.start.bytesPerSec > 0:
+		cfg.BurstThreshold = func(string) float64 { return o.start.bytesPerSec }
+	case o.start.percent > 0:
+		var mu sync.Mutex
+		seen := make(map[string]bool) // interfaces told about
+		cfg.BurstThreshold = func(name string) float64 {
+			th := speeds.bytesPerSec(name) * o.start.percent / 100
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[name] {
+				return th
+			}
+			seen[name] = true
+			if th <= 0 {
+				fmt.Fprintf(notices, "netwatch: notice: %s: link speed unknown, --burst-threshold %s%% does not apply: no burst count\n",
+					printableName(name), strconv.FormatFloat(o.start.percent, 'f', -1, 64))
+				return 0
+			}
+			log.Info("burst threshold", "interface", name, "bins_above", stats.DescribeRate(th), "bytes_per_sec", th)
+			return th
+		}
 	}
 	if o.end.set() {
-		// A mixed pair (an absolute rate and a percentage) is checked per
-		// interface: the detector takes an end above the start as the start.
+		// A mixed pair (an absolute rate and a percentage) is settled per
+		// interface: the detector takes an end above the start (or an
+		// unknown one, 0) as the start.
 		cfg.BurstEnd = func(name string) float64 { return o.end.of(speeds.bytesPerSec, name) }
 	}
 	return cfg
+}
+
+// printableName quotes an interface name that holds anything but printable
+// runes, so a notice stays one line.
+func printableName(name string) string {
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
 }
 
 // linkSpeeds caches link speeds from sysfs, looked up again for

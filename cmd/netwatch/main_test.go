@@ -91,6 +91,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"events on procfs", []string{"watch", "-b", "procfs", "-f", "events", "--burst-threshold", "1MB"}, 1, "--events needs in-kernel time bins"},
 		{"burst end above start", []string{"watch", "-b", "procfs", "--burst-threshold", "1MB", "--burst-end", "2MB"}, 2, "--burst-end 2MB is above --burst-threshold 1MB"},
 		{"burst end percent above", []string{"watch", "-b", "procfs", "--burst-threshold", "50%", "--burst-end", "60%"}, 2, "must be at most the start"},
+		{"events and json", []string{"watch", "-b", "procfs", "--events", "--json", "--burst-threshold", "1MB"}, 2, "--events and --format ndjson contradict"},
 		{"burst end alone", []string{"watch", "-b", "procfs", "--burst-end", "2MB"}, 2, "--burst-end and --burst-gap need --burst-threshold"},
 		{"burst gap zero", []string{"watch", "-b", "procfs", "--burst-threshold", "1MB", "--burst-gap", "0"}, 2, "--burst-gap 0: want 1 or more bins"},
 		{"burst gap from env without threshold", []string{"watch", "-b", "procfs", "--burst-gap", "3"}, 2, "need --burst-threshold"},

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,18 +28,18 @@ type sampling struct {
 	hooks streamHooks
 }
 
-// streamHooks are the streams besides samples that a command takes from the one
-// pipeline: the bin stream, finished bursts and the cost of each poll.
-// Commands that set them need the ebpf backend's bins for the first two;
-// needBins makes their absence an error.
+// streamHooks are the streams besides samples that a command takes from the
+// one pipeline: the bin stream, finished bursts and the cost of each poll.
 type streamHooks struct {
 	// opened is called once the backend is open, with its source and bin
 	// resolution (0: no bins).
-	opened   func(src stats.Source, resolution time.Duration)
-	onBin    func(sampler.Bin)
-	onBurst  func(bursts.Event) error
-	onPoll   func(time.Duration)
-	needBins string // why bins are needed ("--events"); empty: optional
+	opened  func(src stats.Source, resolution time.Duration)
+	onBin   func(sampler.Bin)
+	onBurst func(bursts.Event) error
+	onPoll  func(time.Duration)
+	// needBins says why bins are required ("--events"): without them run
+	// fails. Empty: optional.
+	needBins string
 }
 
 func parseSampling(c *cli.Context) (sampling, error) {
@@ -55,6 +58,12 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.table.Bursts = s.bins.bursts
+	if s.bins.start.bytesPerSec > 0 {
+		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.start.bytesPerSec), "bytes_per_sec", s.bins.start.bytesPerSec)
+	} else if s.bins.start.percent > 0 {
+		s.log.Info("burst threshold", "percent_of_link_speed", s.bins.start.percent)
+	}
 	if s.plan, err = decideBackend(c, s.opts); err != nil {
 		return s, err
 	}
@@ -70,12 +79,13 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 		return err
 	}
 	defer be.Close()
+	emit = noticeEmptySelection(c, emit)
 	h := s.hooks
 	if bins, ok := binSource(c, be, s.bins, interval, h.needBins != ""); ok {
 		if h.opened != nil {
 			h.opened(be.Source(), bins.Resolution())
 		}
-		cfg := s.bins.config(interval, count, duration, s.log)
+		cfg := s.bins.config(interval, count, duration, s.log, c.App.ErrWriter)
 		cfg.OnBin, cfg.OnBurst, cfg.OnPoll = h.onBin, h.onBurst, h.onPoll
 		return sampler.RunBins(c.Context, bins, cfg, emit)
 	}
@@ -87,4 +97,43 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	}
 	cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log, OnPoll: h.onPoll}
 	return sampler.Run(c.Context, be, cfg, emit)
+}
+
+// noticeEmptySelection wraps emit: when the first sample has no interface,
+// it says so on stderr (the table would show nothing at all).
+func noticeEmptySelection(c *cli.Context, emit func(stats.Sample) error) func(stats.Sample) error {
+	first := true
+	return func(s stats.Sample) error {
+		if first && len(s.Interfaces) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", emptySelection(c))
+		}
+		first = false
+		return emit(s)
+	}
+}
+
+// emptySelection describes a selection that matches no interface:
+// "no interface matches -i 'nosuch*'".
+func emptySelection(c *cli.Context) string {
+	var sel []string
+	for _, f := range []struct{ name, short string }{{"interface", "-i"}, {"exclude", "-x"}} {
+		if v := c.StringSlice(f.name); len(v) > 0 {
+			sel = append(sel, f.short+" "+shellQuote(strings.Join(v, ",")))
+		}
+	}
+	if len(sel) == 0 {
+		return "no interface found"
+	}
+	return "no interface matches " + strings.Join(sel, " ")
+}
+
+// shellQuote quotes s for a message the way a shell would take it back:
+// 'eth*'; Go quoting when s holds a quote or an unprintable rune.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if r == '\'' || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return "'" + s + "'"
 }
