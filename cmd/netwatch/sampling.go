@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +46,10 @@ type streamHooks struct {
 func parseSampling(c *cli.Context) (sampling, error) {
 	var s sampling
 	var err error
-	if s.table, err = tableOptions(c); err != nil {
-		return s, err
+	if hasFlag(c, "units") { // serve shows no table
+		if s.table, err = tableOptions(c); err != nil {
+			return s, err
+		}
 	}
 	if s.log, err = newLogger(c); err != nil {
 		return s, err
@@ -68,6 +71,16 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// hasFlag reports whether the running command has a flag called name.
+func hasFlag(c *cli.Context, name string) bool {
+	for _, f := range c.Command.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // run opens the backend and samples it every interval until count samples,
