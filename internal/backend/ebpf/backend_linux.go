@@ -73,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			selected = append(selected, l)
 		}
 	}
-	o, err := loadObjectsFor(cfg.Resolution, len(selected), cfg.Attach == attach.XDP)
+	o, err := loadObjectsFor(cfg.Resolution, len(selected), cfg.BinsMemory, cfg.Attach == attach.XDP)
 	if err != nil {
 		w.stop()
 		return nil, err
@@ -235,8 +235,20 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
 
 // ReadBins implements stats.BinSource: the bins completed since the previous
-// call, merged over CPUs, with overwritten ones marked lost.
+// call, merged over CPUs, with those whose records did not fit in the ring
+// buffer marked lost.
 func (b *Backend) ReadBins() (stats.Bins, error) { return b.t.readBins() }
+
+// BinSpan is how long the bins can go unread without loss at the record
+// rate seen lately (the highest, forgotten with a 10 s half-life): the ring
+// buffer's capacity over that rate. An hour when nothing is written; 0 when
+// bins are off.
+func (b *Backend) BinSpan() time.Duration {
+	if b.o.bins.width == 0 {
+		return 0
+	}
+	return b.t.bins.span()
+}
 
 // Close detaches every program and releases the maps. It is idempotent.
 func (b *Backend) Close() error {

@@ -60,7 +60,7 @@ func BenchmarkProg(b *testing.B) {
 	off := testObjects(b, 0)
 	on := testObjects(b, int64(time.Millisecond))
 	for _, o := range []*objects{off, on} {
-		if err := o.addInterface(1, 0, 0); err != nil { // lo: where test_run's packets come from
+		if err := o.addInterface(1, 0); err != nil { // lo: where test_run's packets come from
 			b.Fatal(err)
 		}
 	}

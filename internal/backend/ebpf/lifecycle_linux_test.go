@@ -24,10 +24,10 @@ func TestIfindexCollision(t *testing.T) {
 	if err := p.A.Netlink().LinkAdd(veth); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.addInterface(other, 1, noSlot); err != nil {
+	if err := o.addInterface(other, 1); err != nil {
 		t.Fatal(err)
 	}
 	data := frame{payload: 10}.bytes()

@@ -10,15 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Directions: the dir index of the counters map.
-const (
-	dirRx = 0
-	dirTx = 1
-)
-
-// noSlot marks an interface without a ring of bins (NW_NO_SLOT).
-const noSlot = ^uint32(0)
-
 // counterSlots is the number of slots of the counters map: slot 0, which
 // the table never hands out, and MaxInterfaces usable ones. A program that
 // reads an ifslots entry while userspace rewrites it can see the new
@@ -53,24 +44,25 @@ func (p *progObjects) Close() error {
 // with, and the counters and bins maps mapped into memory.
 type objects struct {
 	progObjects
-	bins binLayout // zero width: bins off (the bins map has one entry)
-	cpus int       // possible CPUs
+	bins binPlan // zero width: bins off (no ring buffer)
+	cpus int     // possible CPUs
 
-	counterMem []byte // mmap of counters
-	binMem     []byte // mmap of bins, nil when bins are off
+	counterMem []byte   // mmap of counters
+	ring       *ringBuf // the ring buffer in binrb[0], nil when bins are off
 
 	ifmap [ifmapSize]uint32 // mirror of ifslots: the ifindex in each entry
 }
 
 // loadObjects loads the maps and every program, the XDP one included.
 func loadObjects(width time.Duration, interfaces int) (*objects, error) {
-	return loadObjectsFor(width, interfaces, true)
+	return loadObjectsFor(width, interfaces, 0, true)
 }
 
 // loadObjectsFor loads the maps and the tc programs, and the XDP program
-// when withXDP. width 0 turns bins off; otherwise the rings are sized for
-// width and the number of selected interfaces.
-func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects, error) {
+// when withXDP. width 0 turns bins off; otherwise the ring buffer of bin
+// records is sized for width and the number of selected interfaces, within
+// binsMemory bytes (DefaultBinsMemory if 0).
+func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, withXDP bool) (*objects, error) {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return nil, fmt.Errorf("ebpf: possible CPUs: %w", err)
@@ -82,15 +74,15 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 	o := &objects{cpus: cpus}
 	spec.Maps[netwatchMapCounters].MaxEntries = uint32(counterSlots * 2 * cpus)
 	spec.Maps[netwatchMapIfoverflow].MaxEntries = MaxInterfaces
+	// The template of binrb's ring buffers: one page, the smallest the
+	// kernel accepts; the real one is made below and put in.
+	spec.Maps[netwatchMapBinrb].InnerMap.MaxEntries = uint32(unix.Getpagesize())
 	vars := map[string]any{netwatchVarNrCpus: uint32(cpus)}
 	if width > 0 {
-		if o.bins, err = planBins(width, interfaces, cpus); err != nil {
+		if o.bins, err = planBins(width, interfaces, cpus, binsMemory, unix.Getpagesize()); err != nil {
 			return nil, fmt.Errorf("ebpf: %w", err)
 		}
-		spec.Maps[netwatchMapBins].MaxEntries = o.bins.entries()
 		vars[netwatchVarBinWidthNs] = uint64(width)
-		vars[netwatchVarRingShift] = o.bins.shift
-		vars[netwatchVarRingMask] = o.bins.ring - 1
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -109,9 +101,9 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 		return nil, fmt.Errorf("ebpf: map counters: %w", err)
 	}
 	if width > 0 {
-		if o.binMem, err = mmapMap(o.Bins); err != nil {
+		if err := o.setRing(o.bins.size); err != nil {
 			o.Close()
-			return nil, fmt.Errorf("ebpf: map bins: %w", err)
+			return nil, err
 		}
 	}
 	return o, nil
@@ -128,13 +120,12 @@ func mmapMap(m *ebpf.Map) ([]byte, error) {
 // Close unmaps the memory and closes programs and maps.
 func (o *objects) Close() error {
 	var errs []error
-	for _, mem := range []*[]byte{&o.counterMem, &o.binMem} {
-		if *mem != nil {
-			errs = append(errs, unix.Munmap(*mem))
-			*mem = nil
-		}
+	if o.counterMem != nil {
+		errs = append(errs, unix.Munmap(o.counterMem))
+		o.counterMem = nil
 	}
-	errs = append(errs, o.progObjects.Close())
+	errs = append(errs, o.ring.Close(), o.progObjects.Close())
+	o.ring = nil
 	return errors.Join(errs...)
 }
 
@@ -145,10 +136,19 @@ func (o *objects) value(slot uint32, dir uint32, cpu int) *netwatchNwValue {
 	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[i*int(unsafe.Sizeof(netwatchNwValue{}))]))
 }
 
-// binEntryAt returns the ring entry of ring, cpu and bin.
-func (o *objects) binEntryAt(ring uint32, cpu int, bin uint64) *netwatchNwBin {
-	i := (int(ring)*o.cpus+cpu)<<o.bins.shift | int(bin&(o.bins.ring-1))
-	return (*netwatchNwBin)(unsafe.Pointer(&o.binMem[i*int(unsafe.Sizeof(netwatchNwBin{}))]))
+// setRing makes a new ring buffer of size bytes the programs' binrb[0].
+func (o *objects) setRing(size uint64) error {
+	r, err := newRingBuf(size)
+	if err != nil {
+		return err
+	}
+	zero := uint32(0)
+	if err := o.Binrb.Update(&zero, uint32(r.m.FD()), ebpf.UpdateAny); err != nil {
+		r.Close()
+		return fmt.Errorf("ebpf: install bins ring buffer: %w", err)
+	}
+	o.ring = r
+	return nil
 }
 
 // explainLoadError adds what is missing to a permission error and the

@@ -13,13 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type netwatchNwBin struct {
-	_       structs.HostLayout
-	Bytes   uint64
-	Packets uint64
-	Bin     uint64
-}
-
 type netwatchNwIfslot struct {
 	_       structs.HostLayout
 	Ifindex uint32
@@ -33,18 +26,17 @@ type netwatchNwValue struct {
 	Packets    uint64
 	CurBytes   uint64
 	CurPackets uint64
-	CurBin     uint64
-	CurStart   uint64
-	Ring       uint32
-	Pad1       uint32
-	Pad2       uint64
+	CurEnd     uint64
+	LostFirst  uint64
+	LostLast   uint64
+	LostAck    uint64
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	netwatchMapBins          = "bins"
+	netwatchMapBinrb         = "binrb"
 	netwatchMapCounters      = "counters"
 	netwatchMapIfoverflow    = "ifoverflow"
 	netwatchMapIfslots       = "ifslots"
@@ -53,8 +45,6 @@ const (
 	netwatchProgNetwatchXdp  = "netwatch_xdp"
 	netwatchVarBinWidthNs    = "bin_width_ns"
 	netwatchVarNrCpus        = "nr_cpus"
-	netwatchVarRingMask      = "ring_mask"
-	netwatchVarRingShift     = "ring_shift"
 )
 
 // loadNetwatch returns the embedded CollectionSpec for netwatch.
@@ -108,7 +98,7 @@ type netwatchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type netwatchMapSpecs struct {
-	Bins       *ebpf.MapSpec `ebpf:"bins"`
+	Binrb      *ebpf.MapSpec `ebpf:"binrb"`
 	Counters   *ebpf.MapSpec `ebpf:"counters"`
 	Ifoverflow *ebpf.MapSpec `ebpf:"ifoverflow"`
 	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
@@ -120,8 +110,6 @@ type netwatchMapSpecs struct {
 type netwatchVariableSpecs struct {
 	BinWidthNs *ebpf.VariableSpec `ebpf:"bin_width_ns"`
 	NrCpus     *ebpf.VariableSpec `ebpf:"nr_cpus"`
-	RingMask   *ebpf.VariableSpec `ebpf:"ring_mask"`
-	RingShift  *ebpf.VariableSpec `ebpf:"ring_shift"`
 }
 
 // netwatchObjects contains all objects after they have been loaded into the kernel.
@@ -144,7 +132,7 @@ func (o *netwatchObjects) Close() error {
 //
 // It can be passed to loadNetwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type netwatchMaps struct {
-	Bins       *ebpf.Map `ebpf:"bins"`
+	Binrb      *ebpf.Map `ebpf:"binrb"`
 	Counters   *ebpf.Map `ebpf:"counters"`
 	Ifoverflow *ebpf.Map `ebpf:"ifoverflow"`
 	Ifslots    *ebpf.Map `ebpf:"ifslots"`
@@ -152,7 +140,7 @@ type netwatchMaps struct {
 
 func (m *netwatchMaps) Close() error {
 	return _NetwatchClose(
-		m.Bins,
+		m.Binrb,
 		m.Counters,
 		m.Ifoverflow,
 		m.Ifslots,
@@ -165,8 +153,6 @@ func (m *netwatchMaps) Close() error {
 type netwatchVariables struct {
 	BinWidthNs *ebpf.Variable `ebpf:"bin_width_ns"`
 	NrCpus     *ebpf.Variable `ebpf:"nr_cpus"`
-	RingMask   *ebpf.Variable `ebpf:"ring_mask"`
-	RingShift  *ebpf.Variable `ebpf:"ring_shift"`
 }
 
 // netwatchPrograms contains all programs after they have been loaded into the kernel.

@@ -19,7 +19,7 @@ func Probe() error {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))
 	}
-	o, err := loadObjectsFor(0, 0, false)
+	o, err := loadObjectsFor(0, 0, 0, false)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runSKB(t testing.TB, ns *netnstest.NS, prog *ebpf.Program, data []byte, ctx
 func TestTCCountsWireBytes(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -110,7 +110,7 @@ func TestTCCountsWireBytes(t *testing.T) {
 func TestUnknownIfindexIsNotCounted(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 	data := frame{payload: 64}.bytes()
@@ -141,7 +141,7 @@ func TestUnknownIfindexIsNotCounted(t *testing.T) {
 func TestXDPCountsFrames(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -2,6 +2,7 @@ package ebpf
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -19,77 +20,108 @@ const (
 	MinResolution = 100 * time.Microsecond
 	MaxResolution = time.Second
 
-	// RingSpan is how much time one ring of bins covers at least. A reader
-	// polling every 100 ms (the relaxed pace under load) reads every bin
-	// with a 2.5x margin; see ringBins.
-	RingSpan = 250 * time.Millisecond
+	// recordSize is what one bin record takes in the ring buffer: struct
+	// nw_rec (24 bytes) and the ring buffer's 8-byte header.
+	recordSize = 32
 
-	// minRing keeps coarse widths from a ring of one or two bins.
-	minRing = 4
+	// DefaultBinsMemory bounds the ring buffer of bin records unless the
+	// user sets another bound.
+	DefaultBinsMemory = 64 << 20
 
-	// ringBudget bounds the memory of all rings on all CPUs together.
-	ringBudget = 64 << 20
+	// minRingBytes is the smallest ring buffer netwatch makes.
+	minRingBytes = 64 << 10
 
-	// spareBinInterfaces are ring slots kept for interfaces that appear
-	// after Open.
-	spareBinInterfaces = 32
+	// maxRingBytes is the largest ring buffer the kernel makes (its
+	// positions are 32-bit record offsets): 2 GiB on 64-bit.
+	maxRingBytes = 1 << 31
 
-	// binEntrySize is sizeof(struct nw_bin).
-	binEntrySize = 24
+	// defaultHorizon is how long a ring buffer sized at load holds at the
+	// planned rate, before the sampler says how often it reads.
+	defaultHorizon = 2 * time.Second
 )
 
-// ringBins returns the number of bins in one ring (a power of two, so the
-// program indexes it with a mask) for the bin width:
-//
-//	ring = max(4, nextPow2(ceil(RingSpan / width)))
-//
-// 100 µs -> 4096 bins (410 ms, 96 KiB per ring per CPU), 1 ms -> 256 (256 ms,
-// 6 KiB), 10 ms -> 32 (320 ms), 1 s -> 4 (4 s).
-func ringBins(width time.Duration) (bins uint64, shift uint32) {
-	n := uint64((RingSpan + width - 1) / width)
-	n = max(n, minRing)
-	shift = uint32(bits.Len64(n - 1))
-	return 1 << shift, shift
+// binPlan is the size of the ring buffer of bin records and what it holds.
+type binPlan struct {
+	width time.Duration // 0: bins off
+	size  uint64        // ring buffer bytes, a power of two
 }
 
-// binLayout is the size of the bins map: slots rings (one per interface and
-// direction) per CPU, of ring bins each.
-type binLayout struct {
-	width time.Duration
-	ring  uint64
-	shift uint32
-	slots uint32 // rings per CPU: two per interface (see ringSlot)
-	cpus  uint32
+// records is how many bin records the ring buffer holds.
+func (p binPlan) records() uint64 { return p.size / recordSize }
+
+// fullRate is the record rate when every element (interfaces × 2
+// directions × cpus) completes a bin with packets in every bin: the most
+// that many interfaces can write, in records per second.
+func fullRate(width time.Duration, interfaces, cpus int) float64 {
+	return float64(max(interfaces, 1)) * 2 * float64(max(cpus, 1)) * float64(time.Second) / float64(width)
 }
 
-// pairs is the number of interfaces that can have bins.
-func (l binLayout) pairs() uint32 { return l.slots / 2 }
+// span is how long the ring buffer holds at rate records per second;
+// maxSpan for no records.
+func (p binPlan) span(rate float64) time.Duration {
+	if rate <= 0 {
+		return maxSpan
+	}
+	s := float64(p.records()) / rate * float64(time.Second)
+	if s >= float64(maxSpan) {
+		return maxSpan
+	}
+	return time.Duration(s)
+}
 
-// entries is max_entries of the bins map.
-func (l binLayout) entries() uint32 { return l.slots * l.cpus << l.shift }
+// maxSpan is what BinSpan reports when nothing is written.
+const maxSpan = time.Hour
 
-// bytesPerCPU is the memory the bins map takes for each CPU.
-func (l binLayout) bytesPerCPU() uint64 { return uint64(l.slots) * l.ring * binEntrySize }
+// ringBytesFor is the power-of-two ring buffer size that holds records,
+// at least minRingBytes (and one page).
+func ringBytesFor(records float64, page int) uint64 {
+	need := uint64(math.Ceil(records)) * recordSize
+	need = max(need, minRingBytes, uint64(page))
+	if need >= maxRingBytes {
+		return maxRingBytes
+	}
+	return 1 << bits.Len64(need-1)
+}
 
-// planBins sizes the rings for width, the number of interfaces selected at
-// start and the number of possible CPUs: two slots per selected interface
-// plus spares, bounded so that all rings on all CPUs fit in ringBudget. It
-// fails when even the selected interfaces do not fit, naming the memory they
-// would need.
-func planBins(width time.Duration, interfaces, cpus int) (binLayout, error) {
+// floorPow2 is the largest power of two <= n (0 for 0).
+func floorPow2(n uint64) uint64 {
+	if n == 0 {
+		return 0
+	}
+	return 1 << (bits.Len64(n) - 1)
+}
+
+// planBins sizes the ring buffer at load: enough for horizon with every
+// selected interface writing a record per bin, direction and CPU, within
+// bound bytes (DefaultBinsMemory if 0).
+func planBins(width time.Duration, interfaces, cpus int, bound uint64, page int) (binPlan, error) {
 	if width < MinResolution || width > MaxResolution {
-		return binLayout{}, fmt.Errorf("resolution %v out of range [%v, %v]", width, MinResolution, MaxResolution)
+		return binPlan{}, fmt.Errorf("resolution %v out of range [%v, %v]", width, MinResolution, MaxResolution)
 	}
-	ring, shift := ringBins(width)
-	perSlot := ring * binEntrySize * uint64(max(cpus, 1))
-	maxSlots := uint64(ringBudget) / perSlot
-	need := 2 * uint64(interfaces)
-	if need > maxSlots {
-		return binLayout{}, fmt.Errorf("resolution %v: bins for %d interfaces on %d CPUs need %d MiB (limit %d MiB); use a coarser resolution or fewer interfaces",
-			width, interfaces, cpus, need*perSlot>>20, ringBudget>>20)
+	if bound == 0 {
+		bound = DefaultBinsMemory
 	}
-	slots := min(need+2*spareBinInterfaces, maxSlots, 2*MaxInterfaces) &^ 1
-	return binLayout{width: width, ring: ring, shift: shift, slots: uint32(slots), cpus: uint32(max(cpus, 1))}, nil
+	limit := floorPow2(min(bound, maxRingBytes))
+	if limit < max(minRingBytes, uint64(page)) {
+		return binPlan{}, fmt.Errorf("bins memory %s is below the smallest ring buffer (%s)", formatBytes(bound), formatBytes(max(minRingBytes, uint64(page))))
+	}
+	want := fullRate(width, interfaces, cpus) * horizonSeconds(defaultHorizon)
+	return binPlan{width: width, size: min(ringBytesFor(want, page), limit)}, nil
+}
+
+func horizonSeconds(d time.Duration) float64 { return d.Seconds() }
+
+// formatBytes prints a byte count in KiB, MiB or GiB.
+func formatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
 }
 
 // durationNs converts nanoseconds to a Duration.

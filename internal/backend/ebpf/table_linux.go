@@ -18,7 +18,6 @@ type watched struct {
 	name   string
 	index  int
 	slot   uint32         // counters slot
-	pair   uint32         // ring pair for bins, noSlot for none
 	detach []func() error // undo the attachments, last first
 }
 
@@ -32,7 +31,6 @@ type table struct {
 	ifaces  []*watched // sorted by index
 	bins    *binReader
 	slots   []uint32 // free counters slots, first out first
-	pairs   []uint32 // free ring pairs, first out first
 	nextBin uint64   // first bin ReadBins has not returned
 }
 
@@ -43,9 +41,6 @@ func newTable(o *objects, start time.Duration) *table {
 		t.slots = append(t.slots, s)
 	}
 	if o.bins.width > 0 {
-		for p := range o.bins.pairs() {
-			t.pairs = append(t.pairs, p)
-		}
 		t.nextBin = uint64(start / o.bins.width)
 	}
 	return t
@@ -64,16 +59,8 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 	}
 	slot := t.slots[0]
 	t.slots = t.slots[1:]
-	pair := noSlot
-	if t.o.bins.width > 0 {
-		if len(t.pairs) > 0 {
-			pair, t.pairs = t.pairs[0], t.pairs[1:]
-		} else {
-			slog.Warn("ebpf: no ring of bins left; its bins will be reported lost", "interface", name)
-		}
-	}
-	if err := t.o.addInterface(index, slot, pair); err != nil {
-		t.release(slot, pair)
+	if err := t.o.addInterface(index, slot); err != nil {
+		t.release(slot)
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	var detach []func() error
@@ -83,11 +70,11 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 			if rerr := t.o.removeInterface(index); rerr != nil {
 				slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
 			}
-			t.release(slot, pair)
+			t.release(slot)
 			return err
 		}
 	}
-	w := &watched{name: name, index: index, slot: slot, pair: pair, detach: detach}
+	w := &watched{name: name, index: index, slot: slot, detach: detach}
 	i, _ := t.find(index)
 	t.ifaces = slices.Insert(t.ifaces, i, w)
 	return nil
@@ -108,7 +95,7 @@ func (t *table) remove(index int) error {
 	if rerr := t.o.removeInterface(index); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
-	t.release(w.slot, w.pair)
+	t.release(w.slot)
 	return err
 }
 
@@ -151,13 +138,10 @@ func (t *table) removeAll() error {
 	return errors.Join(errs...)
 }
 
-// release returns a slot and a ring pair to the back of their free lists,
-// so that they are reused as late as possible.
-func (t *table) release(slot, pair uint32) {
+// release returns a slot to the back of the free list, so that it is
+// reused as late as possible.
+func (t *table) release(slot uint32) {
 	t.slots = append(t.slots, slot)
-	if pair != noSlot {
-		t.pairs = append(t.pairs, pair)
-	}
 }
 
 func (t *table) find(index int) (int, bool) {
@@ -201,7 +185,7 @@ func (t *table) readBins() (stats.Bins, error) {
 	count := int(min(end-first, maxBinsPerRead))
 	ifs := make([]binIface, len(t.ifaces))
 	for i, w := range t.ifaces {
-		ifs[i] = binIface{name: w.name, index: w.index, slot: w.slot, pair: w.pair}
+		ifs[i] = binIface{name: w.name, index: w.index, slot: w.slot}
 	}
 	got, err := t.bins.read(ifs, first, count)
 	if err != nil {
