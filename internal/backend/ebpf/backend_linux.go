@@ -250,6 +250,21 @@ func (b *Backend) BinSpan() time.Duration {
 	return b.t.bins.span()
 }
 
+// SizeBins sizes the ring buffer of bins for a reader that reads once per
+// interval: enough for the interval plus a margin with every watched
+// interface active in both directions on every CPU, within bound bytes
+// (DefaultBinsMemory if 0), growing later with the record rate up to the
+// bound. It fails when the bound cannot hold one interval even with each
+// interface's traffic on one CPU. The string says what the sizing allows,
+// e.g. "1ms bins, 1,000 interfaces × 2 CPUs active: 1s of history (...)".
+func (b *Backend) SizeBins(interval time.Duration, bound uint64) (string, error) {
+	sz, err := b.t.sizeBins(interval, bound)
+	if err != nil {
+		return "", err
+	}
+	return sz.String(), nil
+}
+
 // Close detaches every program and releases the maps. It is idempotent.
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {

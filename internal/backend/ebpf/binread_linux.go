@@ -1,6 +1,8 @@
 package ebpf
 
 import (
+	"errors"
+	"log/slog"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/netwatch-dev/netwatch/internal/clock"
 	"github.com/netwatch-dev/netwatch/internal/stats"
+	"golang.org/x/sys/unix"
 )
 
 // binIface is an interface whose bins are read.
@@ -30,19 +33,28 @@ type binReader struct {
 	// The record rate, for span: the highest rate seen, decaying.
 	lastDrain time.Duration // CLOCK_MONOTONIC of the previous drain
 	rate      atomic.Uint64 // math.Float64bits of records per second
+	curSpan   atomic.Int64  // span at that rate, for BinSpan without the lock
+
+	// horizon is how long the ring buffer should hold at the record rate:
+	// it grows (up to its limit) when it holds less.
+	horizon   time.Duration
+	readStart time.Duration // CLOCK_MONOTONIC when the read began
 }
 
 // rateHalfLife is how fast a record rate seen once is forgotten.
 const rateHalfLife = 10 * time.Second
 
 func newBinReader(o *objects) *binReader {
-	return &binReader{o: o}
+	br := &binReader{o: o, horizon: defaultHorizon}
+	br.curSpan.Store(int64(maxSpan))
+	return br
 }
 
 // read returns bins [first, first+count) of ifaces. Every one of them must be
 // complete at a time taken before read is called.
 func (br *binReader) read(ifaces []binIface, first uint64, count int) ([]stats.InterfaceBins, error) {
 	o, cpus, width := br.o, br.o.cpus, br.o.bins.width
+	br.readStart = clock.Monotonic()
 	// 1. Every element, before the ring buffer.
 	br.elems = slices.Grow(br.elems[:0], len(ifaces)*2*cpus)[:len(ifaces)*2*cpus]
 	maxSlot := uint32(0)
@@ -55,14 +67,13 @@ func (br *binReader) read(ifaces []binIface, first uint64, count int) ([]stats.I
 		}
 	}
 	// 2. The records: everything submitted before the elements were read
-	// is in the ring buffer now.
+	// is in the ring buffers now.
 	n0 := len(br.pending)
-	var err error
-	br.pending, err = o.ring.drain(br.pending)
-	br.noteRate(len(br.pending) - n0)
-	if err != nil {
+	if err := br.drain(); err != nil {
 		return nil, err
 	}
+	br.noteRate(len(br.pending) - n0)
+	br.grow()
 	// 3. Route the records of bins in range to their interfaces; keep those
 	// of later bins, drop older ones (returned before, from the element)
 	// and those of interfaces no longer watched.
@@ -112,6 +123,52 @@ func (br *binReader) read(ifaces []binIface, first uint64, count int) ([]stats.I
 	return out, nil
 }
 
+// drain drains the replaced ring buffers, closing those replaced more than
+// retireGrace before this read began, and then the ring buffer in use.
+func (br *binReader) drain() error {
+	o := br.o
+	start := br.readStart
+	keep := o.retired[:0]
+	var errs []error
+	for _, rr := range o.retired {
+		var err error
+		if br.pending, err = rr.r.drain(br.pending); err != nil {
+			errs = append(errs, err)
+		}
+		if start-rr.at > retireGrace && err == nil {
+			errs = append(errs, rr.r.Close())
+			continue
+		}
+		keep = append(keep, rr)
+	}
+	o.retired = keep
+	var err error
+	br.pending, err = o.ring.drain(br.pending)
+	return errors.Join(append(errs, err)...)
+}
+
+// grow replaces the ring buffer by a larger one when it holds less than
+// the horizon at the record rate seen, up to its limit.
+func (br *binReader) grow() {
+	o := br.o
+	rate := math.Float64frombits(br.rate.Load())
+	if rate <= 0 || o.bins.size >= o.bins.limit || o.bins.span(rate) >= br.horizon {
+		return
+	}
+	size := min(o.bins.limit, ringBytesFor(rate*br.horizon.Seconds()*1.5, unix.Getpagesize()))
+	if size <= o.bins.size {
+		return
+	}
+	old := o.bins.size
+	if err := o.replaceRing(size); err != nil {
+		slog.Warn("ebpf: grow the ring buffer of bins", "err", err)
+		return
+	}
+	slog.Info("ebpf: ring buffer of bins grown", "from", formatBytes(old), "to", formatBytes(size),
+		"records_per_sec", int64(rate), "history", round(o.bins.span(rate)), "limit", formatBytes(o.bins.limit))
+	br.curSpan.Store(int64(o.bins.span(rate)))
+}
+
 // noteRate updates the record rate with n records drained now.
 func (br *binReader) noteRate(n int) {
 	now := clock.Monotonic()
@@ -123,10 +180,10 @@ func (br *binReader) noteRate(n int) {
 	dt := now - prev
 	seen := float64(n) / dt.Seconds()
 	old := math.Float64frombits(br.rate.Load()) * math.Exp2(-dt.Seconds()/rateHalfLife.Seconds())
-	br.rate.Store(math.Float64bits(max(seen, old)))
+	rate := max(seen, old)
+	br.rate.Store(math.Float64bits(rate))
+	br.curSpan.Store(int64(br.o.bins.span(rate)))
 }
 
 // span is how long the ring buffer holds at the record rate seen lately.
-func (br *binReader) span() time.Duration {
-	return br.o.bins.span(math.Float64frombits(br.rate.Load()))
-}
+func (br *binReader) span() time.Duration { return time.Duration(br.curSpan.Load()) }

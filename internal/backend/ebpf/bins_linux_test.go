@@ -1,6 +1,7 @@
 package ebpf
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -108,7 +109,8 @@ func smallRing(t *testing.T, o *objects) uint64 {
 	if err := o.setRing(uint64(unix.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
-	return o.ring.size / recordSize
+	o.bins.size = o.ring.size
+	return o.bins.records()
 }
 
 // pinned runs fn on a thread pinned to one CPU, so that every program run
@@ -237,5 +239,55 @@ func TestBinsPausedReaderReportsExactlyTheLostBins(t *testing.T) {
 			}
 		}
 		first = end
+	}
+}
+
+// TestRingGrowsWithTheRecordRate: a ring buffer that holds less than the
+// horizon at the record rate seen is replaced by a larger one, without
+// losing a bin, and BinSpan follows.
+func TestRingGrowsWithTheRecordRate(t *testing.T) {
+	p := netnstest.NewPair(t)
+	const width = time.Millisecond
+	o := testObjects(t, int64(width))
+	capacity := smallRing(t, o)
+	if err := o.addInterface(p.IndexA, 0); err != nil {
+		t.Fatal(err)
+	}
+	it := binIface{name: p.IfA, index: p.IndexA, slot: 0}
+	br := newBinReader(o)
+	data := frame{payload: 64}.bytes()
+	first := uint64(clock.Monotonic() / width)
+	var sent uint64
+	var sum uint64
+	for round := range 4 {
+		// Half the ring buffer's records per round, one bin each.
+		pinned(t, p.A, func() error {
+			for range capacity / 2 {
+				if _, err := o.NetwatchTcIn.Run(&ebpf.RunOptions{Data: data, Context: skbCtx{Ifindex: uint32(p.IndexA)}}); err != nil {
+					return err
+				}
+				sent++
+				time.Sleep(width)
+			}
+			return nil
+		})
+		end := waitComplete(width)
+		got := readWith(t, br, it, first, end)
+		if got.Lost != nil {
+			t.Fatalf("round %d: lost %v", round, got.Lost)
+		}
+		for _, c := range got.Bins {
+			sum += c.RxPackets
+		}
+		first = end
+	}
+	if o.bins.size <= uint64(unix.Getpagesize()) {
+		t.Errorf("ring buffer still %s at %v records/s", formatBytes(o.bins.size), math.Float64frombits(br.rate.Load()))
+	}
+	if span := br.span(); span < br.horizon {
+		t.Errorf("ring buffer of %s holds %v, want at least the horizon %v", formatBytes(o.bins.size), span, br.horizon)
+	}
+	if sum != sent {
+		t.Errorf("bins hold %d packets, sent %d", sum, sent)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,4 +330,129 @@ func TestBinsPausedReaderRealTraffic(t *testing.T) {
 				lost, sum.TxPackets, sum.TxBytes, d.TxPackets, d.TxBytes, sent)
 		}
 	}
+}
+
+// TestBinsExactAcrossRingReplacement: SizeBins and growth replace the ring
+// buffer while traffic flows from every CPU; records left in the replaced
+// one are still read, so the bins stay exact and add up to the counters.
+// A bound that cannot hold one interval is refused with the figure.
+func TestBinsExactAcrossRingReplacement(t *testing.T) {
+	privileged.Need(t)
+	cpus := runtime.NumCPU()
+	p := netnstest.NewPair(t)
+	const width = 100 * time.Microsecond
+	sel, err := ifsel.New([]string{p.IfA}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *Backend
+	if err := p.A.Do(func() (err error) {
+		b, err = Open(context.Background(), Config{Selector: sel, Resolution: width})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	defer listenB(t, p).Close()
+	if _, err := b.SizeBins(time.Second, minRingBytes); err == nil || !strings.Contains(err.Error(), "less than one interval") {
+		t.Errorf("SizeBins with 64KiB for 1s of 100µs bins: %v, want a refusal", err)
+	}
+	if _, err := b.ReadBins(); err != nil {
+		t.Fatal(err)
+	}
+	start, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum stats.Counters
+	collect := func() {
+		bins, err := b.ReadBins()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ib := range bins.Interfaces {
+			if ib.Lost != nil {
+				t.Errorf("bins lost: %v", ib.Lost)
+			}
+			for _, c := range ib.Bins {
+				sum.TxBytes += c.TxBytes
+				sum.TxPackets += c.TxPackets
+			}
+		}
+	}
+	send := func() {
+		var wg sync.WaitGroup
+		for cpu := range cpus {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.A.Do(func() error { return sendPinnedEvery(cpu, p, 200, 64, 50*time.Microsecond) }); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	sizes := []uint64{b.o.bins.size}
+	// Replace while records sit in the ring buffer: at 10 ms the ring
+	// buffer shrinks to hold 0.26 s (from 2 s at load).
+	send()
+	plan, err := b.SizeBins(10*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(plan)
+	sizes = append(sizes, b.o.bins.size)
+	send()
+	collect()
+	// At 1 s it is sized for 2 s: replaced again, larger.
+	send()
+	if _, err := b.SizeBins(time.Second, 0); err != nil {
+		t.Fatal(err)
+	}
+	sizes = append(sizes, b.o.bins.size)
+	send()
+	time.Sleep(20 * time.Millisecond) // past retireGrace: the old ones are closed
+	collect()
+	time.Sleep(width + 2*binGuard)
+	collect()
+	if sizes[0] == sizes[1] || sizes[1] == sizes[2] {
+		t.Errorf("ring buffer sizes %v: want a replacement at each SizeBins", sizes)
+	}
+	if n := len(b.o.retired); n != 0 {
+		t.Errorf("%d replaced ring buffers still open", n)
+	}
+	end, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := stats.Delta(ifCounters(t, start, p.IndexA), ifCounters(t, end, p.IndexA))
+	if want := uint64(4 * 200 * cpus); d.TxPackets != want {
+		t.Errorf("counters moved %d packets, sent %d", d.TxPackets, want)
+	}
+	if sum.TxPackets != d.TxPackets || sum.TxBytes != d.TxBytes {
+		t.Errorf("bins add up to %d packets %d bytes, counters moved %d and %d", sum.TxPackets, sum.TxBytes, d.TxPackets, d.TxBytes)
+	}
+}
+
+// listenB listens on B's UDP port 9999 and discards what arrives, so that
+// no ICMP comes back to A.
+func listenB(t *testing.T, p *netnstest.Pair) *net.UDPConn {
+	t.Helper()
+	var ln *net.UDPConn
+	if err := p.B.Do(func() (err error) {
+		ln, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.AddrB.AsSlice(), Port: 9999})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, err := ln.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return ln
 }

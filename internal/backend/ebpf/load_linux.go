@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/netwatch-dev/netwatch/internal/clock"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,8 +48,9 @@ type objects struct {
 	bins binPlan // zero width: bins off (no ring buffer)
 	cpus int     // possible CPUs
 
-	counterMem []byte   // mmap of counters
-	ring       *ringBuf // the ring buffer in binrb[0], nil when bins are off
+	counterMem []byte        // mmap of counters
+	ring       *ringBuf      // the ring buffer in binrb[0], nil when bins are off
+	retired    []retiredRing // replaced ring buffers, drained once more before they are closed
 
 	ifmap [ifmapSize]uint32 // mirror of ifslots: the ifindex in each entry
 }
@@ -125,7 +127,10 @@ func (o *objects) Close() error {
 		o.counterMem = nil
 	}
 	errs = append(errs, o.ring.Close(), o.progObjects.Close())
-	o.ring = nil
+	for _, r := range o.retired {
+		errs = append(errs, r.r.Close())
+	}
+	o.ring, o.retired = nil, nil
 	return errors.Join(errs...)
 }
 
@@ -134,6 +139,31 @@ func (o *objects) Close() error {
 func (o *objects) value(slot uint32, dir uint32, cpu int) *netwatchNwValue {
 	i := (int(slot)*2+int(dir))*o.cpus + cpu
 	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[i*int(unsafe.Sizeof(netwatchNwValue{}))]))
+}
+
+// retiredRing is a ring buffer replaced at CLOCK_MONOTONIC at: programs
+// that looked it up before may still write to it for the rest of their run.
+type retiredRing struct {
+	r  *ringBuf
+	at time.Duration
+}
+
+// retireGrace is how long after its replacement a ring buffer may still get
+// records: longer than any program run.
+const retireGrace = 10 * time.Millisecond
+
+// replaceRing makes a new ring buffer of size bytes the programs' binrb[0]
+// and keeps the old one to be drained until retireGrace has passed.
+func (o *objects) replaceRing(size uint64) error {
+	old := o.ring
+	if err := o.setRing(size); err != nil {
+		return err
+	}
+	o.bins.size = size
+	if old != nil {
+		o.retired = append(o.retired, retiredRing{r: old, at: clock.Monotonic()})
+	}
+	return nil
 }
 
 // setRing makes a new ring buffer of size bytes the programs' binrb[0].

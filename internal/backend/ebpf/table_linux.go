@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/clock"
 	"github.com/netwatch-dev/netwatch/internal/stats"
+	"golang.org/x/sys/unix"
 )
 
 // watched is one interface netwatch counts on.
@@ -195,6 +197,31 @@ func (t *table) readBins() (stats.Bins, error) {
 	out.Interfaces = got
 	t.nextBin = first + uint64(count)
 	return out, nil
+}
+
+// sizeBins sizes the ring buffer of bins for reading once per interval
+// within bound bytes (see sizeBins in sizing.go), replacing it when the size
+// changes, and says what the sizing allows.
+func (t *table) sizeBins(interval time.Duration, bound uint64) (binSizing, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.o
+	if o.bins.width == 0 {
+		return binSizing{}, fmt.Errorf("ebpf: bins are off (no resolution set)")
+	}
+	sz, err := sizeBins(o.bins.width, interval, len(t.ifaces), o.cpus, bound, unix.Getpagesize())
+	if err != nil {
+		return binSizing{}, err
+	}
+	if sz.size != o.bins.size {
+		if err := o.replaceRing(sz.size); err != nil {
+			return binSizing{}, err
+		}
+	}
+	o.bins.limit = sz.limit
+	t.bins.horizon = sz.horizon
+	t.bins.curSpan.Store(int64(o.bins.span(math.Float64frombits(t.bins.rate.Load()))))
+	return sz, nil
 }
 
 // runDetach runs the undo functions, last first, and joins their errors.
