@@ -18,10 +18,18 @@
  *               Userspace fills both for every attached interface; a packet
  *               on an ifindex found in neither is not counted.
  *   counters    ARRAY, mmapable [(slot * 2 + dir) * nr_cpus + cpu] -> struct nw_value
+ *               for slots below NW_CHUNK_SLOTS; counter_chunks[slot >>
+ *               NW_CHUNK_SHIFT] holds the same for later slots, one chunk of
+ *               NW_CHUNK_SLOTS slots each, indexed by the slot's low bits.
+ *               Userspace adds a chunk when it runs out of slots, while the
+ *               programs run: elements never move, so counts stay exact.
  *               Per-CPU storage without a per-CPU map: each CPU only writes
  *               its own element, one cache line each, and userspace reads all
  *               of them through mmap without a system call. It holds the
  *               cumulative counts and the bin in progress on that CPU.
+ *   counter_chunks  ARRAY_OF_MAPS [chunk] -> ARRAY like counters (chunk 0
+ *               unused: the first slots use counters directly, one inlined
+ *               lookup on the common path).
  *   binrb       ARRAY_OF_MAPS [0] -> RINGBUF of struct nw_rec (replaceable
  *               at run time): one record per completed bin of one
  *               element (interface, direction, CPU) that counted a packet,
@@ -85,6 +93,9 @@
 #define NW_DIR_TX 1
 #define NW_NO_SLOT 0xffffffffU
 #define NW_IFMAP 4096 /* entries of ifslots, a power of two */
+#define NW_CHUNK_SHIFT 10 /* slots per counters chunk: 1024 */
+#define NW_CHUNK_SLOTS (1U << NW_CHUNK_SHIFT)
+#define NW_MAX_CHUNKS 64  /* so at most 65,536 slots, slot 0 unused */
 
 /* Link-layer header bytes in front of the network header at tc. */
 #define NW_L2_NONE 0        /* L3 devices: the packet starts with IP */
@@ -129,9 +140,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the entries in use only */
 	__type(key, __u32);
 	__type(value, struct nw_ifslot);
-	__uint(max_entries, 1024);
+	__uint(max_entries, NW_CHUNK_SLOTS * NW_MAX_CHUNKS);
 } ifoverflow SEC(".maps");
 
 struct {
@@ -141,6 +153,21 @@ struct {
 	__type(value, struct nw_value);
 	__uint(max_entries, 1);
 } counters SEC(".maps");
+
+struct nw_chunk {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct nw_value);
+	__uint(max_entries, 1); /* set by userspace: as counters */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, NW_MAX_CHUNKS);
+	__array(values, struct nw_chunk);
+} counter_chunks SEC(".maps");
 
 /* The ring buffer of bin records sits in a one-entry map of maps, so that
  * userspace can replace it by a larger one (or put the first one in) while
@@ -201,8 +228,18 @@ static __always_inline struct nw_ifslot *nw_iface(__u32 ifindex)
 static __always_inline void nw_count(__u32 slot, __u32 dir, __u64 bytes, __u64 packets)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu;
-	struct nw_value *v = bpf_map_lookup_elem(&counters, &idx);
+	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu; /* in all chunks: what records carry */
+	struct nw_value *v;
+	if (slot < NW_CHUNK_SLOTS) {
+		v = bpf_map_lookup_elem(&counters, &idx);
+	} else {
+		__u32 chunk = slot >> NW_CHUNK_SHIFT;
+		void *m = bpf_map_lookup_elem(&counter_chunks, &chunk);
+		if (!m)
+			return;
+		__u32 local = ((slot & (NW_CHUNK_SLOTS - 1)) * 2 + dir) * nr_cpus + cpu;
+		v = bpf_map_lookup_elem(m, &local);
+	}
 	if (!v)
 		return;
 	v->bytes += bytes;

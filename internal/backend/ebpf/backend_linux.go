@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -88,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Attach == attach.XDP {
 		b.source.Attach = string(attach.XDP)
 	}
-	if err := b.watchAll(ctx, selected); err != nil {
+	if err := b.watchAll(ctx, ns, selected); err != nil {
 		w.stop()
 		return nil, errors.Join(err, b.closeObjects())
 	}
@@ -97,24 +98,36 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-// watchAll watches every link of the list. A link that vanished since the
-// list was taken is skipped (the watcher releases it when its deletion
-// arrives); any other failure is returned.
-func (b *Backend) watchAll(ctx context.Context, links []netlink.Link) error {
-	for _, l := range links {
-		if err := ctx.Err(); err != nil {
-			return err
+// watchAll watches every link of the list, several at once (see
+// parallelism), each from a thread in the namespace ns. A link that vanished
+// since the list was taken is skipped (the watcher releases it when its
+// deletion arrives); any other failure is returned, and the links not
+// started yet are skipped.
+func (b *Backend) watchAll(ctx context.Context, ns netns.NsHandle, links []netlink.Link) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	err := parallelSetup(len(links), func() error {
+		// The thread stays locked: the runtime discards it when the
+		// goroutine ends, namespace and all.
+		runtime.LockOSThread()
+		return enterNetns(ns)
+	}, func(i int) {
+		if ctx.Err() != nil {
+			return
 		}
-		name, index := l.Attrs().Name, l.Attrs().Index
+		name, index := links[i].Attrs().Name, links[i].Attrs().Index
 		if err := b.watch(name, index); err != nil {
 			if vanished(err, index) {
 				slog.Debug("ebpf: interface vanished before attaching; skipped", "interface", name, "ifindex", index, "err", err)
-				continue
+				return
 			}
-			return err
+			cancel(err)
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("ebpf: enter namespace: %w", err)
 	}
-	return nil
+	return context.Cause(ctx)
 }
 
 // vanished reports whether err, from watching ifindex, comes from the

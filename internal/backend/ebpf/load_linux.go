@@ -11,13 +11,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// counterSlots is the number of slots of the counters map: slot 0, which
-// the table never hands out, and MaxInterfaces usable ones. A program that
-// reads an ifslots entry while userspace rewrites it can see the new
-// ifindex with the old slot 0 of a cleared entry (or the reverse); with slot
-// 0 unused such a packet lands in a slot nobody reads instead of in another
-// interface's counters.
-const counterSlots = MaxInterfaces + 1
+// Counters slots come in chunks of chunkSlots (NW_CHUNK_SLOTS): chunk 0 is
+// the counters map, later ones maps in counter_chunks, added as the table
+// needs them. Slot 0 is never handed out: a program that reads an ifslots
+// entry while userspace rewrites it can see the new ifindex with the old
+// slot 0 of a cleared entry (or the reverse); with slot 0 unused such a
+// packet lands in a slot nobody reads instead of in another interface's
+// counters.
+const (
+	chunkShift = 10 // NW_CHUNK_SHIFT
+	chunkSlots = 1 << chunkShift
+	maxChunks  = 64 // NW_MAX_CHUNKS
+)
 
 // tcObjects are the maps and the tc programs: what every attach mode needs.
 // Loading only what a struct names keeps the XDP program (xdp.frags,
@@ -48,7 +53,9 @@ type objects struct {
 	bins binPlan // zero width: bins off (no ring buffer)
 	cpus int     // possible CPUs
 
-	counterMem []byte        // mmap of counters
+	counterMem [][]byte      // mmap of each chunk of counters: counters, then counter_chunks[1:]
+	chunks     []*ebpf.Map   // counter_chunks[1:]
+	chunkSpec  *ebpf.MapSpec // what a chunk is
 	ring       *ringBuf      // the ring buffer in binrb[0], nil when bins are off
 	retired    []retiredRing // replaced ring buffers, drained once more before they are closed
 
@@ -74,8 +81,9 @@ func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, with
 		return nil, fmt.Errorf("ebpf: %w", err)
 	}
 	o := &objects{cpus: cpus}
-	spec.Maps[netwatchMapCounters].MaxEntries = uint32(counterSlots * 2 * cpus)
-	spec.Maps[netwatchMapIfoverflow].MaxEntries = MaxInterfaces
+	spec.Maps[netwatchMapCounters].MaxEntries = uint32(chunkSlots * 2 * cpus)
+	o.chunkSpec = spec.Maps[netwatchMapCounterChunks].InnerMap
+	o.chunkSpec.MaxEntries = uint32(chunkSlots * 2 * cpus)
 	// The template of binrb's ring buffers: one page, the smallest the
 	// kernel accepts; the real one is made below and put in.
 	spec.Maps[netwatchMapBinrb].InnerMap.MaxEntries = uint32(unix.Getpagesize())
@@ -98,10 +106,12 @@ func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, with
 	if err := spec.LoadAndAssign(dst, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
-	if o.counterMem, err = mmapMap(o.Counters); err != nil {
+	mem, err := mmapMap(o.Counters)
+	if err != nil {
 		o.Close()
 		return nil, fmt.Errorf("ebpf: map counters: %w", err)
 	}
+	o.counterMem = [][]byte{mem}
 	if width > 0 {
 		if err := o.setRing(o.bins.size); err != nil {
 			o.Close()
@@ -122,10 +132,13 @@ func mmapMap(m *ebpf.Map) ([]byte, error) {
 // Close unmaps the memory and closes programs and maps.
 func (o *objects) Close() error {
 	var errs []error
-	if o.counterMem != nil {
-		errs = append(errs, unix.Munmap(o.counterMem))
-		o.counterMem = nil
+	for _, mem := range o.counterMem {
+		errs = append(errs, unix.Munmap(mem))
 	}
+	for _, m := range o.chunks {
+		errs = append(errs, m.Close())
+	}
+	o.counterMem, o.chunks = nil, nil
 	errs = append(errs, o.ring.Close(), o.progObjects.Close())
 	for _, r := range o.retired {
 		errs = append(errs, r.r.Close())
@@ -137,8 +150,37 @@ func (o *objects) Close() error {
 // value returns this process's view of the counters element of slot, dir
 // and cpu. Fields the programs write must be read with atomic loads.
 func (o *objects) value(slot uint32, dir uint32, cpu int) *netwatchNwValue {
-	i := (int(slot)*2+int(dir))*o.cpus + cpu
-	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[i*int(unsafe.Sizeof(netwatchNwValue{}))]))
+	i := (int(slot%chunkSlots)*2+int(dir))*o.cpus + cpu
+	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[slot/chunkSlots][i*int(unsafe.Sizeof(netwatchNwValue{}))]))
+}
+
+// slotCapacity is the number of counters slots the chunks hold.
+func (o *objects) slotCapacity() uint32 { return uint32(len(o.counterMem)) * chunkSlots }
+
+// addChunk adds a chunk of chunkSlots counters slots for the programs to
+// find in counter_chunks: a zeroed map, mapped before it is published.
+func (o *objects) addChunk() error {
+	k := uint32(len(o.counterMem))
+	if k >= maxChunks {
+		return fmt.Errorf("ebpf: already watching the maximum of %d interfaces", MaxInterfaces)
+	}
+	m, err := ebpf.NewMap(o.chunkSpec)
+	if err != nil {
+		return fmt.Errorf("ebpf: create counters chunk %d: %w", k, err)
+	}
+	mem, err := mmapMap(m)
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("ebpf: map counters chunk %d: %w", k, err)
+	}
+	if err := o.CounterChunks.Update(&k, uint32(m.FD()), ebpf.UpdateAny); err != nil {
+		unix.Munmap(mem)
+		m.Close()
+		return fmt.Errorf("ebpf: publish counters chunk %d: %w", k, err)
+	}
+	o.chunks = append(o.chunks, m)
+	o.counterMem = append(o.counterMem, mem)
+	return nil
 }
 
 // retiredRing is a ring buffer replaced at CLOCK_MONOTONIC at: programs

@@ -37,6 +37,7 @@ type netwatchNwValue struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	netwatchMapBinrb         = "binrb"
+	netwatchMapCounterChunks = "counter_chunks"
 	netwatchMapCounters      = "counters"
 	netwatchMapIfoverflow    = "ifoverflow"
 	netwatchMapIfslots       = "ifslots"
@@ -98,10 +99,11 @@ type netwatchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type netwatchMapSpecs struct {
-	Binrb      *ebpf.MapSpec `ebpf:"binrb"`
-	Counters   *ebpf.MapSpec `ebpf:"counters"`
-	Ifoverflow *ebpf.MapSpec `ebpf:"ifoverflow"`
-	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
+	Binrb         *ebpf.MapSpec `ebpf:"binrb"`
+	CounterChunks *ebpf.MapSpec `ebpf:"counter_chunks"`
+	Counters      *ebpf.MapSpec `ebpf:"counters"`
+	Ifoverflow    *ebpf.MapSpec `ebpf:"ifoverflow"`
+	Ifslots       *ebpf.MapSpec `ebpf:"ifslots"`
 }
 
 // netwatchVariableSpecs contains global variables before they are loaded into the kernel.
@@ -132,15 +134,17 @@ func (o *netwatchObjects) Close() error {
 //
 // It can be passed to loadNetwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type netwatchMaps struct {
-	Binrb      *ebpf.Map `ebpf:"binrb"`
-	Counters   *ebpf.Map `ebpf:"counters"`
-	Ifoverflow *ebpf.Map `ebpf:"ifoverflow"`
-	Ifslots    *ebpf.Map `ebpf:"ifslots"`
+	Binrb         *ebpf.Map `ebpf:"binrb"`
+	CounterChunks *ebpf.Map `ebpf:"counter_chunks"`
+	Counters      *ebpf.Map `ebpf:"counters"`
+	Ifoverflow    *ebpf.Map `ebpf:"ifoverflow"`
+	Ifslots       *ebpf.Map `ebpf:"ifslots"`
 }
 
 func (m *netwatchMaps) Close() error {
 	return _NetwatchClose(
 		m.Binrb,
+		m.CounterChunks,
 		m.Counters,
 		m.Ifoverflow,
 		m.Ifslots,

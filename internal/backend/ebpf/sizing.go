@@ -9,9 +9,11 @@ import (
 
 // Bounds of the maps, fixed at load time.
 const (
-	// MaxInterfaces bounds the counters map: one slot per interface, two
-	// 64-byte elements (rx, tx) per slot and CPU: 128 KiB per CPU.
-	MaxInterfaces = 1024
+	// MaxInterfaces bounds the counters: one slot per interface, two
+	// 64-byte elements (rx, tx) per slot and CPU, in chunks of 1,024 slots
+	// (128 KiB per CPU) added as interfaces are watched, at most 64 chunks.
+	// Slot 0 is never used.
+	MaxInterfaces = 64*1024 - 1
 
 	// ifmapSize is NW_IFMAP: entries of the direct-mapped ifindex table.
 	ifmapSize = 4096

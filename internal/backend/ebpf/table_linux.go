@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/clock"
@@ -30,18 +31,16 @@ type table struct {
 	o *objects
 
 	mu      sync.Mutex
-	ifaces  []*watched // sorted by index
+	ifaces  []*watched   // sorted by index
+	adding  map[int]bool // being attached by add, not in ifaces yet
 	bins    *binReader
-	slots   []uint32 // free counters slots, first out first
+	slots   []uint32 // freed counters slots, first out first
+	next    uint32   // the first slot never handed out
 	nextBin uint64   // first bin ReadBins has not returned
 }
 
 func newTable(o *objects, start time.Duration) *table {
-	t := &table{o: o, bins: newBinReader(o)}
-	// Slot 0 stays unused: see counterSlots.
-	for s := uint32(1); s < counterSlots; s++ {
-		t.slots = append(t.slots, s)
-	}
+	t := &table{o: o, bins: newBinReader(o), next: 1, adding: map[int]bool{}} // slot 0 stays unused: see chunkSlots
 	if o.bins.width > 0 {
 		t.nextBin = uint64(start / o.bins.width)
 	}
@@ -52,29 +51,37 @@ func newTable(o *objects, start time.Duration) *table {
 // attaches the programs; on its failure the entries are removed again.
 func (t *table) add(name string, index int, attachFn func() ([]func() error, error)) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.find(index); ok {
+	if _, ok := t.find(index); ok || t.adding[index] {
+		t.mu.Unlock()
 		return nil
 	}
-	if len(t.slots) == 0 {
-		return fmt.Errorf("ebpf: %s: already watching the maximum of %d interfaces", name, MaxInterfaces)
-	}
-	slot := t.slots[0]
-	t.slots = t.slots[1:]
-	if err := t.o.addInterface(index, slot); err != nil {
-		t.release(slot)
+	slot, err := t.takeSlot()
+	if err != nil {
+		t.mu.Unlock()
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	if err := t.o.addInterface(index, slot); err != nil {
+		t.release(slot)
+		t.mu.Unlock()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	t.adding[index] = true
+	t.mu.Unlock()
+	// Attaching waits for the kernel (an RCU grace period per TCX hook):
+	// without the lock, so that several interfaces attach at once.
 	var detach []func() error
 	if attachFn != nil {
-		var err error
-		if detach, err = attachFn(); err != nil {
-			if rerr := t.o.removeInterface(index); rerr != nil {
-				slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
-			}
-			t.release(slot)
-			return err
+		detach, err = attachFn()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.adding, index)
+	if err != nil {
+		if rerr := t.o.removeInterface(index); rerr != nil {
+			slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
 		}
+		t.release(slot)
+		return err
 	}
 	w := &watched{name: name, index: index, slot: slot, detach: detach}
 	i, _ := t.find(index)
@@ -86,14 +93,17 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 // ignored.
 func (t *table) remove(index int) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	i, ok := t.find(index)
 	if !ok {
+		t.mu.Unlock()
 		return nil
 	}
 	w := t.ifaces[i]
 	t.ifaces = slices.Delete(t.ifaces, i, i+1)
-	err := runDetach(w.detach)
+	t.mu.Unlock()
+	err := runDetach(w.detach) // waits for the kernel, like attaching
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if rerr := t.o.removeInterface(index); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
@@ -129,15 +139,65 @@ func (t *table) indexes() []int {
 	return out
 }
 
-// removeAll detaches every interface and deletes their entries.
+// removeAll detaches every interface and deletes their entries, several
+// at once.
 func (t *table) removeAll() error {
-	var errs []error
-	for _, ix := range t.indexes() {
-		if err := t.remove(ix); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	ixs := t.indexes()
+	errs := make([]error, len(ixs))
+	parallel(len(ixs), func(i int) { errs[i] = t.remove(ixs[i]) })
 	return errors.Join(errs...)
+}
+
+// parallelism is how many interfaces attach or detach at once: each waits
+// mostly for the kernel's RCU grace periods, which concurrent attachments
+// share.
+const parallelism = 32
+
+// parallel runs fn(0..n-1) on up to parallelism goroutines, each set up by
+// setup (nil: none) first, and returns when all have run.
+func parallel(n int, fn func(i int)) { parallelSetup(n, nil, fn) }
+
+func parallelSetup(n int, setup func() error, fn func(i int)) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, min(n, parallelism))
+	for w := range min(n, parallelism) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if setup != nil {
+				if errs[w] = setup(); errs[w] != nil {
+					return
+				}
+			}
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// takeSlot hands out a counters slot: one never used while the chunks
+// have one, else the one freed longest ago (freed slots are reused as late
+// as possible), else one of a new chunk.
+func (t *table) takeSlot() (uint32, error) {
+	if t.next < t.o.slotCapacity() {
+		t.next++
+		return t.next - 1, nil
+	}
+	if len(t.slots) > 0 {
+		s := t.slots[0]
+		t.slots = t.slots[1:]
+		return s, nil
+	}
+	if err := t.o.addChunk(); err != nil {
+		return 0, err
+	}
+	slog.Debug("ebpf: counters chunk added", "slots", t.o.slotCapacity(), "cpus", t.o.cpus)
+	t.next++
+	return t.next - 1, nil
 }
 
 // release returns a slot to the back of the free list, so that it is
