@@ -7,6 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # Privileged tests (eBPF, network namespaces) run as root and skip otherwise;
 # NETWATCH_PRIVILEGED_TESTS=require turns such a skip into a failure (CI).
 TESTFLAGS ?= -count=1 -timeout 20m
+PKGS      ?= ./...
 
 .PHONY: all build test lint generate bench compare run clean cross
 
@@ -15,9 +16,16 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netwatch
 
-## test: every unit, fixture, golden, kernel and end-to-end test.
+## test: every unit, fixture, golden, kernel and end-to-end test, then one
+## line with the skipped tests and why ("netwatch: 12 tests skipped: ...").
+## scripts/testsummary runs go test -json, prints what go test prints and
+## that line, and exits with go test's status. It is built in a temporary
+## directory, so that `sudo make test` leaves no root-owned file behind.
 test:
-	$(GO) test $(TESTFLAGS) ./...
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  $(GO) build -o "$$d/testsummary" ./scripts/testsummary && \
+	  echo "testsummary $(GO) test -json $(TESTFLAGS) $(PKGS)" && \
+	  "$$d/testsummary" $(GO) test -json $(TESTFLAGS) $(PKGS)
 
 ## lint: gofmt, go vet (linux and darwin), staticcheck.
 lint:
@@ -49,9 +57,11 @@ bench:
 compare:
 	bash scripts/compare/compare.sh
 
-## run: go run the CLI; pass arguments with ARGS="watch -n 100ms".
+## run: go run the CLI; pass arguments with ARGS="watch -n 100ms". Not
+## echoed, so that its output can be piped (make run ARGS="snapshot --json" | jq);
+## from another make or with -C add -s, or make prints "Entering directory".
 run:
-	$(GO) run ./cmd/netwatch $(ARGS)
+	@$(GO) run ./cmd/netwatch $(ARGS)
 
 clean:
 	rm -rf bin

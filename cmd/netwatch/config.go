@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,13 +10,10 @@ import (
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
-	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
-	"github.com/netwatch-dev/netwatch/internal/iface"
 	"github.com/netwatch-dev/netwatch/internal/ifsel"
 )
 
-// backendOptions reads the common flags into backend options and checks
-// that every interface named literally exists.
+// backendOptions reads the common flags into backend options.
 func backendOptions(c *cli.Context) (backend.Options, error) {
 	sel, err := ifsel.New(c.StringSlice("interface"), c.StringSlice("exclude"))
 	if err != nil {
@@ -35,60 +31,45 @@ func backendOptions(c *cli.Context) (backend.Options, error) {
 	if err != nil {
 		return backend.Options{}, usagef("--xdp-mode: %v", trimPkg(err))
 	}
-	opts := backend.Options{
+	return backend.Options{
 		Name:     name,
 		Selector: sel,
 		Attach:   mode,
 		XDPMode:  xdpMode,
 		ProcRoot: c.String("proc-root"),
-	}
-	names, err := existingNames(opts.ProcRoot)
-	if err != nil {
-		return backend.Options{}, err
-	}
-	if err := sel.CheckExist(names); err != nil {
-		return backend.Options{}, usageError{err}
-	}
-	return opts, nil
+	}, nil
 }
 
-// existingNames lists the interfaces that exist: the system's, or those in
-// the procfs tree given by --proc-root.
-func existingNames(procRoot string) ([]string, error) {
-	if procRoot != "" && procRoot != procfs.DefaultRoot {
-		b, err := procfs.Open(procfs.Options{Root: procRoot, IndexOf: func(string) int { return 0 }})
-		if err != nil {
-			return nil, err
-		}
-		defer b.Close()
-		snap, err := b.Read(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		names := make([]string, len(snap.Interfaces))
-		for i, ic := range snap.Interfaces {
-			names[i] = ic.Name
-		}
-		return names, nil
-	}
-	infos, err := iface.List()
+// decideBackend decides which backend opts get (the one decision `list`
+// shows and `watch`/`snapshot` open), prints a one-line notice on stderr when
+// auto fell back, and checks that every interface named literally exists
+// where that backend looks.
+func decideBackend(c *cli.Context, opts backend.Options) (backend.Plan, error) {
+	plan, err := backend.Decide(opts)
 	if err != nil {
-		return nil, err
+		return plan, err
 	}
-	return iface.Names(infos), nil
+	if plan.Fallback != "" {
+		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", oneLine(plan.Fallback))
+	}
+	names, err := backend.InterfaceNames(plan, opts)
+	if err != nil {
+		return plan, err
+	}
+	if err := opts.Selector.CheckExist(names); err != nil {
+		return plan, usageError{err}
+	}
+	return plan, nil
 }
 
-// openBackend opens the backend and prints a one-line notice on stderr when
-// auto-selection fell back.
-func openBackend(c *cli.Context, opts backend.Options) (backend.Backend, error) {
-	opened, err := backend.Open(c.Context, opts)
-	if err != nil {
-		return nil, err
+// openBackend opens what decideBackend planned. A signal while it attaches
+// is a clean end, not an error: errInterrupted.
+func openBackend(c *cli.Context, plan backend.Plan, opts backend.Options) (backend.Backend, error) {
+	be, err := backend.Open(c.Context, plan, opts)
+	if err != nil && c.Context.Err() != nil {
+		return nil, errInterrupted
 	}
-	if opened.Fallback != "" {
-		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", oneLine(opened.Fallback))
-	}
-	return opened.Backend, nil
+	return be, err
 }
 
 // newLogger returns the stderr logger for --log-level.

@@ -104,9 +104,7 @@ func startNetwatch(t *testing.T, ns *netnstest.NS, args ...string) *child {
 // syntax, e.g. "+bpf,+net_admin"; "" for none).
 func startAsNobody(t *testing.T, ns *netnstest.NS, caps string, args ...string) *child {
 	t.Helper()
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		privileged.Skip(t, "setpriv (util-linux) not installed")
-	}
+	privileged.NeedTool(t, "setpriv")
 	priv := []string{"--reuid=" + nobody, "--regid=" + nobody, "--clear-groups"}
 	if caps != "" {
 		priv = append(priv, "--inh-caps", caps, "--ambient-caps", caps)

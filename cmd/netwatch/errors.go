@@ -12,6 +12,10 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// errInterrupted ends a command that a signal (Ctrl-C, SIGTERM, SIGHUP)
+// stopped before it produced anything; after cleanup it exits 0.
+var errInterrupted = errors.New("interrupted")
+
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
-	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
 	"github.com/netwatch-dev/netwatch/internal/iface"
 )
 
@@ -59,7 +58,7 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, fallback, err := backend.Plan(opts)
+	plan, err := decideBackend(c, opts)
 	if err != nil {
 		return err
 	}
@@ -67,7 +66,8 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := listJSON{Backend: src.Backend, Attach: src.Attach, Fallback: fallback, Interfaces: []listInterface{}}
+	src := plan.Source
+	out := listJSON{Backend: src.Backend, Attach: src.Attach, Fallback: plan.Fallback, Interfaces: []listInterface{}}
 	for _, info := range infos {
 		if !opts.Selector.Match(info.Name) {
 			continue
@@ -77,12 +77,10 @@ func listAction(c *cli.Context) error {
 			SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
 			Backend: src.Backend, Attach: src.Attach,
 		}
-		if src.Attach == string(attach.XDP) {
-			// XDP is never shared: an interface whose hook is taken
-			// would make watch fail, so say so here.
-			if err := attach.XDPInUse(info.Index); err != nil {
-				li.Problem = trimPkg(err)
-			}
+		// What would make watch fail here (a busy XDP hook, no native
+		// XDP): the same checks watch's attach runs into.
+		if err := backend.AttachProblem(plan, opts, info.Index); err != nil {
+			li.Problem = trimPkg(err)
 		}
 		out.Interfaces = append(out.Interfaces, li)
 	}
@@ -101,9 +99,6 @@ func listAction(c *cli.Context) error {
 }
 
 func writeListTable(w *bufio.Writer, l listJSON) error {
-	if l.Fallback != "" {
-		fmt.Fprintf(w, "# %s\n", l.Fallback)
-	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND")
 	for _, i := range l.Interfaces {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,7 @@ func main() {
 // exitCode prints err as one line on stderr and maps it to the exit status:
 // 0 for success, 2 for usage errors, 1 for runtime failures.
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errInterrupted) {
 		return 0
 	}
 	fmt.Fprintf(stderr, "netwatch: %s\n", oneLine(err.Error()))

@@ -216,9 +216,11 @@ func TestWatchCountFormats(t *testing.T) {
 		}
 	})
 	t.Run("duration", func(t *testing.T) {
+		// Five ticks fit; a tick a busy machine skips merges into the
+		// next interval, so there may be fewer samples, never more.
 		r := netwatch(t, "-b", "procfs", "-n", "10ms", "-d", "50ms", "-f", "ndjson")
-		if n := strings.Count(r.stdout, "\n"); r.code != 0 || n != 5 {
-			t.Fatalf("exit %d, %d samples in 50ms at 10ms, want 5: %s", r.code, n, r.stderr)
+		if n := strings.Count(r.stdout, "\n"); r.code != 0 || n < 1 || n > 5 {
+			t.Fatalf("exit %d, %d samples in 50ms at 10ms, want 1 to 5: %s", r.code, n, r.stderr)
 		}
 	})
 	t.Run("env vars", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 type sampling struct {
 	log   *slog.Logger
 	opts  backend.Options
+	plan  backend.Plan
 	bins  binOptions
 	table output.TableOptions
 }
@@ -37,6 +38,9 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	if s.plan, err = decideBackend(c, s.opts); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 
@@ -44,7 +48,7 @@ func parseSampling(c *cli.Context) (sampling, error) {
 // duration, or cancellation, from in-kernel bins when the backend has them.
 // The backend is closed (everything detached) before run returns.
 func (s sampling) run(c *cli.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
-	be, err := openBackend(c, s.opts)
+	be, err := openBackend(c, s.plan, s.opts)
 	if err != nil {
 		return err
 	}

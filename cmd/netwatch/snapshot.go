@@ -2,7 +2,7 @@ package main
 
 import (
 	"bufio"
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -48,7 +48,9 @@ func snapshotAction(c *cli.Context) error {
 		return err
 	}
 	if sample == nil {
-		return errors.New("interrupted before the snapshot window ended; nothing printed")
+		// Only a signal ends the run without a sample: a clean end.
+		fmt.Fprintln(c.App.ErrWriter, "netwatch: interrupted before the snapshot window ended; nothing printed")
+		return nil
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	if c.Bool("json") {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
+	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
+	"github.com/netwatch-dev/netwatch/internal/iface"
 	"github.com/netwatch-dev/netwatch/internal/ifsel"
 )
 
@@ -40,17 +42,9 @@ type Options struct {
 	// BinsMemory bounds the ebpf backend's ring buffer of bins, in bytes;
 	// 0 = its default.
 	BinsMemory uint64
-	// ProcRoot is where procfs is mounted ("" = /proc).
+	// ProcRoot is where procfs is mounted ("" = /proc). Only the procfs
+	// backend uses it.
 	ProcRoot string
-}
-
-// Opened is an open backend and, when auto-selection had to fall back,
-// why the preferred backend could not run.
-type Opened struct {
-	Backend
-	// Fallback is empty unless auto fell back; then it names the backend
-	// that was skipped and the reason, in one line.
-	Fallback string
 }
 
 // ValidateName checks a --backend value.
@@ -61,36 +55,40 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// Open opens the named backend. An explicitly named backend that cannot run
-// is an error, never a silent substitute; auto tries the platform's
-// preference order and reports a fallback.
-func Open(ctx context.Context, opts Options) (Opened, error) {
-	if err := ValidateName(opts.Name); err != nil {
-		return Opened{}, err
+// Open opens the backend plan names (see Decide). Any failure is an error:
+// the plan already made every fallback there is.
+func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
+	b, err := openNamed(ctx, plan.Source.Backend, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s backend: %w", plan.Source.Backend, err)
 	}
-	if opts.Name != Auto {
-		b, err := openNamed(ctx, opts.Name, opts)
+	return b, nil
+}
+
+// InterfaceNames lists the interfaces the planned backend can see: those of
+// the procfs tree at opts.ProcRoot for procfs, the system's otherwise.
+func InterfaceNames(plan Plan, opts Options) ([]string, error) {
+	if plan.Source.Backend == Procfs && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
+		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, IndexOf: func(string) int { return 0 }})
 		if err != nil {
-			return Opened{}, fmt.Errorf("%s backend: %w", opts.Name, err)
+			return nil, err
 		}
-		return Opened{Backend: b}, nil
+		defer b.Close()
+		snap, err := b.Read(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(snap.Interfaces))
+		for i, ic := range snap.Interfaces {
+			names[i] = ic.Name
+		}
+		return names, nil
 	}
-	var reasons []string
-	for _, name := range preference {
-		b, err := openNamed(ctx, name, opts)
-		if err == nil {
-			fallback := ""
-			if len(reasons) > 0 {
-				fallback = joinReasons(reasons) + "; using " + name
-			}
-			return Opened{Backend: b, Fallback: fallback}, nil
-		}
-		if ctx.Err() != nil {
-			return Opened{}, ctx.Err()
-		}
-		reasons = append(reasons, fmt.Sprintf("%s unavailable: %v", name, oneLine(err)))
+	infos, err := iface.List()
+	if err != nil {
+		return nil, err
 	}
-	return Opened{}, fmt.Errorf("no backend can run: %s", joinReasons(reasons))
+	return iface.Names(infos), nil
 }
 
 func joinReasons(reasons []string) string { return strings.Join(reasons, "; ") }

@@ -32,21 +32,19 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 	return nil, fmt.Errorf("unknown backend %q", name)
 }
 
-// probe checks whether the named backend could run, without attaching.
-func probe(name string, opts Options) (stats.Source, error) {
+// canFallBack reports whether err, from hostCheck of the named backend,
+// lets auto move on to the next backend: only when the backend cannot run
+// on this host at all. An attach mode the host lacks is an error.
+func canFallBack(name string, err error) bool {
+	return name != EBPF || ebpf.CannotRunHere(err)
+}
+
+// hostCheck checks that the named backend can run as opts ask, without
+// attaching, and says how (for ebpf: the attach mode).
+func hostCheck(name string, opts Options) (stats.Source, error) {
 	switch name {
 	case EBPF:
-		if err := ebpf.Probe(); err != nil {
-			return stats.Source{}, err
-		}
-		mode := opts.Attach
-		if mode == attach.Auto {
-			mode = attach.TCX
-			if attach.TCXSupported() != nil {
-				mode = attach.TC
-			}
-		}
-		return stats.Source{Backend: EBPF, Attach: string(mode)}, nil
+		return ebpf.Check(opts.Attach)
 	case Procfs:
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
 		if err != nil {
@@ -58,4 +56,14 @@ func probe(name string, opts Options) (stats.Source, error) {
 		return stats.Source{}, err // never succeeds on Linux
 	}
 	return stats.Source{}, fmt.Errorf("unknown backend %q", name)
+}
+
+// AttachProblem says why Open with plan would fail on the interface ifindex
+// (a busy XDP hook, a device without native XDP), without attaching; nil
+// when nothing is known to stand in the way.
+func AttachProblem(plan Plan, opts Options, ifindex int) error {
+	if plan.Source.Backend != EBPF {
+		return nil
+	}
+	return ebpf.AttachProblem(attach.Mode(plan.Source.Attach), opts.XDPMode, ifindex)
 }

@@ -8,12 +8,18 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
-// probe checks whether the named backend could run: off Linux no backend
+// canFallBack: off Linux any backend that cannot open is skipped by auto.
+func canFallBack(string, error) bool { return true }
+
+// hostCheck checks whether the named backend could run: off Linux no backend
 // attaches anything, so opening and closing it is the cheapest honest test.
-func probe(name string, opts Options) (stats.Source, error) {
+func hostCheck(name string, opts Options) (stats.Source, error) {
 	b, err := openNamed(context.Background(), name, opts)
 	if err != nil {
 		return stats.Source{}, err
 	}
 	return b.Source(), b.Close()
 }
+
+// AttachProblem: nothing attaches off Linux.
+func AttachProblem(Plan, Options, int) error { return nil }

@@ -11,9 +11,10 @@ import (
 )
 
 // BinReader is the part of a backend with in-kernel time bins the sampler
-// needs.
+// needs: the bins give the rates, Read gives the cumulative counters (the
+// kernel's own, never rebuilt from bins) and the interfaces that exist.
 type BinReader interface {
-	Source() stats.Source
+	Reader
 	stats.BinSource
 }
 
@@ -22,6 +23,7 @@ type BinConfig struct {
 	// Interval is rounded to a whole number of bins (at least one).
 	Interval time.Duration
 	Count    int
+	// Duration bounds the run to MaxSamples(Duration, k bins) samples.
 	Duration time.Duration
 	Logger   *slog.Logger
 	// BurstThreshold returns an interface's burst threshold in bytes per
@@ -31,20 +33,18 @@ type BinConfig struct {
 	// unknown), for utilisation. Nil: unknown.
 	LinkSpeed func(name string) float64
 
-	// maxPoll bounds the time between ReadBins calls; the kernel's ring
-	// must cover at least this much (it covers 100 ms or more).
-	maxPoll    time.Duration
 	now        func() clock.Reading
 	sleepUntil func(ctx context.Context, deadline time.Duration) error
 }
 
-// defaultMaxPoll is the longest time between two reads of the kernel's bin
-// rings. The rings hold at least 250 ms (ebpf.RingSpan), so a poll may be
-// 150 ms late before a bin is lost, and a lost bin is reported. Every
-// wake-up costs CPU (on a small VM about 0.3 ms of scheduler time), so the
-// poller reads no more often than the samples need, and at least every
-// 100 ms.
-const defaultMaxPoll = 100 * time.Millisecond
+// binSettle is how long after a sample's last bin edge the loop reads: the
+// backend takes a bin as complete a guard time (1 ms for ebpf) after its
+// end. A read that comes too early (the bins are not complete yet) is
+// retried after retryEarly.
+const (
+	binSettle  = time.Millisecond + 200*time.Microsecond
+	retryEarly = 500 * time.Microsecond
+)
 
 // BinsPerSample is the number of bins each sample covers for interval at
 // resolution: the interval rounded to a whole number of bins.
@@ -55,11 +55,12 @@ func BinsPerSample(interval, resolution time.Duration) int {
 	return max(1, int((interval+resolution/2)/resolution))
 }
 
-// binIface is one interface's running state. Nothing in it grows with the
-// number of bins per sample beyond the summarizer's 1%.
+// binIface is one interface's running state, keyed by ifindex. Nothing in
+// it grows with the number of bins per sample beyond the summarizer's 1%.
 type binIface struct {
+	name     string
 	index    int
-	cum      stats.Counters // cumulative counters as of the last bin seen
+	counters stats.Counters // the kernel's cumulative counters at the last read
 	sum      stats.Counters // what the bins of the sample being built counted
 	bins     int            // how many bins of that sample were seen
 	lost     int
@@ -70,8 +71,14 @@ type binIface struct {
 // RunBins emits one sample per whole group of k = BinsPerSample in-kernel
 // bins, aligned to bin edges: the first sample starts at the first bin edge
 // after RunBins starts, and each covers the k bins after the previous one.
-// Times come from the bins, not from when the poller woke: time is the end
-// of the last bin, interval_ns is exactly k bins. Idle bins are samples too.
+// Rates and times come from the bins, not from when the poller woke: time is
+// the end of the last bin, interval_ns is exactly k bins; idle bins are
+// samples too. Cumulative counters are the kernel's, read when the sample is
+// emitted: a lost bin makes a sample's rates incomplete, never its totals.
+//
+// The loop wakes once per sample, just after its last bin completes, or
+// more often when the backend's storage holds less than a sample's worth of
+// bins (every BinSpan/2).
 func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.Sample) error) error {
 	width := src.Resolution()
 	if width <= 0 {
@@ -82,9 +89,6 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 	}
 	k := BinsPerSample(cfg.Interval, width)
 	group := time.Duration(k) * width
-	if cfg.maxPoll == 0 {
-		cfg.maxPoll = defaultMaxPoll
-	}
 	if cfg.now == nil {
 		cfg.now = clock.Now
 	}
@@ -93,27 +97,35 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 	}
 	log := orDiscard(cfg.Logger)
 	maxSamples := cfg.Count
-	if cfg.Duration > 0 {
-		n := int((cfg.Duration + group - 1) / group)
-		if maxSamples == 0 || n < maxSamples {
-			maxSamples = n
-		}
+	if n := MaxSamples(cfg.Duration, group); n > 0 && (maxSamples == 0 || n < maxSamples) {
+		maxSamples = n
 	}
-	poll := min(group, cfg.maxPoll)
-	poll = max(poll, width)
 
 	ref := cfg.now()
 	e := binEmitter{
 		k: k, width: width, ref: ref, log: log, cfg: cfg,
-		ifaces: make(map[string]*binIface),
+		ifaces: make(map[int]*binIface),
 		// The first sample starts at the first bin edge after now, so that
 		// it covers only time the user asked about.
 		start: uint64(ref.Mono/width) + 1,
 	}
+	e.next = e.start
+	// The interfaces at the start, quietly: only later changes are news.
+	base, err := src.Read(ctx)
+	if err != nil {
+		return canceledIsNil(ctx, fmt.Errorf("baseline read: %w", err))
+	}
+	e.track(base, false)
+	lastRead := ref.Mono
 	emitted := 0
-	for tick := 1; ; tick++ {
-		var deadline time.Duration
-		tick, deadline = onGrid(ref.Mono, poll, tick, cfg.now().Mono)
+	for {
+		deadline := time.Duration(e.next+uint64(k))*width + binSettle
+		if span := src.BinSpan(); span > 0 {
+			deadline = min(deadline, lastRead+span/2)
+		}
+		if now := cfg.now().Mono; deadline <= now && now-lastRead < retryEarly {
+			deadline = lastRead + retryEarly // bins not complete yet: no busy loop
+		}
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
 		}
@@ -121,11 +133,16 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 		if err != nil {
 			return canceledIsNil(ctx, fmt.Errorf("read bins: %w", err))
 		}
-		if bins.Width != width {
+		if bins.Count > 0 && bins.Width != width {
 			return fmt.Errorf("sampler: bin width changed from %v to %v", width, bins.Width)
 		}
-		samples := e.add(src.Source(), bins)
-		for _, s := range samples {
+		// Counters after bins: they include every packet of the bins.
+		snap, err := src.Read(ctx)
+		if err != nil {
+			return canceledIsNil(ctx, fmt.Errorf("read: %w", err))
+		}
+		lastRead = snap.Mono
+		for _, s := range e.add(src.Source(), snap, bins) {
 			if err := emit(s); err != nil {
 				return err
 			}
@@ -144,18 +161,19 @@ type binEmitter struct {
 	log    *slog.Logger
 	cfg    BinConfig
 	start  uint64 // first bin of the first sample
-	ifaces map[string]*binIface
+	next   uint64 // first bin of the sample being built
+	ifaces map[int]*binIface
 }
 
 // startSample resets an interface's state at the first bin of a sample.
-func (e *binEmitter) startSample(name string, st *binIface) {
+func (e *binEmitter) startSample(st *binIface) {
 	st.sum, st.bins, st.lost, st.complete = stats.Counters{}, 0, 0, true
 	if e.k == 1 {
 		return // single-bin samples carry no summary
 	}
 	var threshold float64
 	if e.cfg.BurstThreshold != nil {
-		threshold = e.cfg.BurstThreshold(name)
+		threshold = e.cfg.BurstThreshold(st.name)
 	}
 	if st.summary == nil {
 		st.summary = stats.NewSummarizer(e.k, e.width, threshold)
@@ -163,40 +181,61 @@ func (e *binEmitter) startSample(name string, st *binIface) {
 	st.summary.Reset(threshold)
 }
 
-// add takes a batch of consecutive bins and returns the samples it
-// completes.
-func (e *binEmitter) add(src stats.Source, b stats.Bins) []stats.Sample {
-	present := make(map[string]bool, len(b.Interfaces))
-	for _, ib := range b.Interfaces {
-		present[ib.Name] = true
-		st, ok := e.ifaces[ib.Name]
-		if !ok || st.index != ib.Index {
-			if ok {
-				e.log.Info("interface recreated", "interface", ib.Name, "index", ib.Index)
+// track updates the interfaces from a read of the backend's counters: the
+// interfaces that exist now, their names and their kernel counters. An
+// interface is its ifindex; a rename only changes its label.
+func (e *binEmitter) track(snap stats.Snapshot, news bool) {
+	alive := make(map[int]bool, len(snap.Interfaces))
+	for _, ic := range snap.Interfaces {
+		alive[ic.Index] = true
+		st, ok := e.ifaces[ic.Index]
+		switch {
+		case !ok:
+			if news {
+				e.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
 			}
-			st = &binIface{index: ib.Index}
-			e.ifaces[ib.Name] = st
+			st = &binIface{index: ic.Index, name: ic.Name}
+			e.ifaces[ic.Index] = st
+		case st.name != ic.Name:
+			e.log.Info("interface renamed", "interface", ic.Name, "old_name", st.name, "index", ic.Index)
+			st.name = ic.Name
+		}
+		if _, ok := stats.Delta(st.counters, ic.Counters); !ok {
+			// Released and watched again (its counters restarted): a
+			// new interface from the next whole sample on.
+			e.log.Info("interface counters restarted; re-baselined", "interface", ic.Name, "index", ic.Index)
+			st.complete = false
+		}
+		st.counters = ic.Counters
+	}
+	for index, st := range e.ifaces {
+		if !alive[index] {
+			e.log.Info("interface vanished", "interface", st.name, "index", index)
+			delete(e.ifaces, index)
 		}
 	}
-	for name := range e.ifaces {
-		if !present[name] {
-			e.log.Info("interface vanished", "interface", name)
-			delete(e.ifaces, name)
-		}
-	}
+}
+
+// add takes a read of the counters and a batch of consecutive bins and
+// returns the samples the batch completes.
+func (e *binEmitter) add(src stats.Source, snap stats.Snapshot, b stats.Bins) []stats.Sample {
+	e.track(snap, true)
 	var out []stats.Sample
 	for i := 0; i < b.Count; i++ {
 		bin := b.First + uint64(i)
+		if bin < e.next {
+			continue
+		}
+		first := (bin-e.start)%uint64(e.k) == 0
 		for _, ib := range b.Interfaces {
-			st := e.ifaces[ib.Name]
+			st := e.ifaces[ib.Index]
+			if st == nil {
+				continue // gone by the time its counters were read
+			}
+			if first {
+				e.startSample(st)
+			}
 			c := ib.Bins[i]
-			st.cum = addCounters(st.cum, c)
-			if bin < e.start {
-				continue
-			}
-			if (bin-e.start)%uint64(e.k) == 0 {
-				e.startSample(ib.Name, st)
-			}
 			st.sum = addCounters(st.sum, c)
 			st.bins++
 			if st.summary != nil {
@@ -206,15 +245,17 @@ func (e *binEmitter) add(src stats.Source, b stats.Bins) []stats.Sample {
 				st.lost++
 			}
 		}
-		if bin >= e.start && (bin+1-e.start)%uint64(e.k) == 0 {
-			out = append(out, e.sample(src, bin+1, b.Interfaces))
+		if (bin+1-e.start)%uint64(e.k) == 0 {
+			out = append(out, e.sample(src, bin+1, snap))
+			e.next = bin + 1
 		}
 	}
 	return out
 }
 
-// sample builds the sample of the group ending at bin edge end.
-func (e *binEmitter) sample(src stats.Source, end uint64, ifaces []stats.InterfaceBins) stats.Sample {
+// sample builds the sample of the group ending at bin edge end, with a row
+// for every interface that was watched for the whole group.
+func (e *binEmitter) sample(src stats.Source, end uint64, snap stats.Snapshot) stats.Sample {
 	groupDur := time.Duration(e.k) * e.width
 	s := stats.Sample{
 		Time:       e.ref.WallAt(time.Duration(end) * e.width),
@@ -222,27 +263,28 @@ func (e *binEmitter) sample(src stats.Source, end uint64, ifaces []stats.Interfa
 		Interval:   groupDur,
 		Resolution: e.width,
 		ExactBins:  true,
-		Interfaces: make([]stats.InterfaceSample, 0, len(ifaces)),
+		Interfaces: make([]stats.InterfaceSample, 0, len(snap.Interfaces)),
 	}
-	for _, ib := range ifaces {
-		st := e.ifaces[ib.Name]
-		if !st.complete || st.bins != e.k {
+	for _, ic := range snap.Interfaces {
+		st := e.ifaces[ic.Index]
+		if st == nil || !st.complete || st.bins != e.k {
 			continue // appeared mid-sample: shown from its first whole sample
 		}
 		is := stats.InterfaceSample{
-			Name:     ib.Name,
+			Name:     st.name,
 			Index:    st.index,
-			Counters: st.cum,
+			Counters: st.counters,
 			Rates:    stats.RatesOver(st.sum, groupDur),
 			LostBins: st.lost,
 		}
 		if st.lost > 0 {
-			e.log.Warn("time bins lost: the kernel ring was overwritten before it was read", "interface", ib.Name, "bins", st.lost)
+			e.log.Warn("time bins lost: the reader fell behind the kernel's bin storage; this sample's rates are incomplete, its counters exact",
+				"interface", st.name, "bins", st.lost)
 		}
 		if st.summary != nil {
 			var link float64
 			if e.cfg.LinkSpeed != nil {
-				link = e.cfg.LinkSpeed(ib.Name)
+				link = e.cfg.LinkSpeed(st.name)
 			}
 			sum := st.summary.Summary()
 			sum.SetUtilization(link, is.Rates)

@@ -10,40 +10,94 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
+// fakeGuard is how long after its end the fake takes a bin as complete, as
+// the ebpf backend does.
+const fakeGuard = time.Millisecond
+
 // fakeBins serves a scripted bin stream: bin n of interface i counts
-// perBin(i, n). Each ReadBins returns every bin completed by the fake clock.
+// perBin(i, n). ReadBins returns every bin completed by the fake clock (a
+// lost bin comes back zeroed and flagged, as a bin the kernel overwrote);
+// Read returns the kernel's exact cumulative counters, which include every
+// packet of every bin from the first one (lost ones too) up to the bin in
+// progress.
 type fakeBins struct {
 	width  time.Duration
 	clk    *fakeClock
 	next   uint64 // first bin not yet returned
+	origin uint64 // first bin the kernel counters count (set on first use)
 	ifaces []string
 	perBin func(iface int, bin uint64) stats.Counters
 	lost   func(iface int, bin uint64) bool
-	reads  int
+	// name renames interfaces over time (nil: ifaces[i] throughout).
+	name  func(iface int, now time.Duration) string
+	span  time.Duration // BinSpan
+	reads int
+	empty int // ReadBins calls that returned no bins
 }
 
 func (f *fakeBins) Source() stats.Source      { return stats.Source{Backend: "ebpf", Attach: "tcx"} }
 func (f *fakeBins) Resolution() time.Duration { return f.width }
+func (f *fakeBins) BinSpan() time.Duration    { return f.span }
+
+func (f *fakeBins) ifName(i int) string {
+	if f.name != nil {
+		return f.name(i, f.clk.now)
+	}
+	return f.ifaces[i]
+}
 
 func (f *fakeBins) ReadBins() (stats.Bins, error) {
 	f.reads++
-	end := uint64(f.clk.now / f.width) // bins before the current one are complete
+	if f.origin == 0 {
+		f.origin = f.next
+	}
+	end := uint64(0)
+	if f.clk.now > fakeGuard {
+		end = uint64((f.clk.now - fakeGuard) / f.width)
+	}
+	end = max(end, f.next)
 	b := stats.Bins{Width: f.width, First: f.next, Count: int(end - f.next)}
-	for i, name := range f.ifaces {
-		ib := stats.InterfaceBins{Name: name, Index: i + 2}
+	if b.Count == 0 {
+		f.empty++
+		return b, nil // like the ebpf backend: no bins, no interfaces
+	}
+	for i := range f.ifaces {
+		ib := stats.InterfaceBins{Name: f.ifName(i), Index: i + 2}
 		for n := f.next; n < end; n++ {
-			ib.Bins = append(ib.Bins, f.perBin(i, n))
+			c := f.perBin(i, n)
 			if f.lost != nil && f.lost(i, n) {
 				if ib.Lost == nil {
 					ib.Lost = make([]bool, b.Count)
 				}
 				ib.Lost[n-f.next] = true
+				c = stats.Counters{}
 			}
+			ib.Bins = append(ib.Bins, c)
 		}
 		b.Interfaces = append(b.Interfaces, ib)
 	}
 	f.next = end
 	return b, nil
+}
+
+// kernel is interface i's exact cumulative counters at the fake clock's now.
+func (f *fakeBins) kernel(i int) stats.Counters {
+	var c stats.Counters
+	for n := f.origin; n <= uint64(f.clk.now/f.width); n++ {
+		c = addCounters(c, f.perBin(i, n))
+	}
+	return c
+}
+
+func (f *fakeBins) Read(ctx context.Context) (stats.Snapshot, error) {
+	if f.origin == 0 {
+		f.origin = f.next
+	}
+	s := stats.Snapshot{Mono: f.clk.now}
+	for i := range f.ifaces {
+		s.Interfaces = append(s.Interfaces, stats.InterfaceCounters{Name: f.ifName(i), Index: i + 2, Counters: f.kernel(i)})
+	}
+	return s, nil
 }
 
 func runBins(t *testing.T, f *fakeBins, cfg BinConfig) []stats.Sample {
@@ -75,9 +129,7 @@ func TestBinsOneSamplePerBin(t *testing.T) {
 	if len(got) != 10 {
 		t.Fatalf("%d samples, want 10", len(got))
 	}
-	// Cumulative counters include the 100 bins before the first sample:
-	// bins 900..1000 hold 21 bursts (900, 905, ..., 1000).
-	cum := uint64(21 * 1000)
+	prev := uint64(0)
 	for i, s := range got {
 		bin := uint64(1001 + i)
 		if s.Interval != ms || s.Resolution != ms || !s.ExactBins {
@@ -92,19 +144,28 @@ func TestBinsOneSamplePerBin(t *testing.T) {
 		}
 		v := s.Interfaces[0]
 		if bin%5 == 0 {
-			cum += 1000
 			if v.RxBytesPerSec != 1e6 || v.RxPacketsPerSec != 1e4 {
 				t.Errorf("burst bin %d: rates %+v", bin, v.Rates)
 			}
 		} else if v.RxBytesPerSec != 0 {
 			t.Errorf("idle bin %d: rate %v", bin, v.RxBytesPerSec)
 		}
-		if v.RxBytes != cum {
-			t.Errorf("bin %d cumulative rx %d, want %d", bin, v.RxBytes, cum)
+		// The kernel's counters, read after the bin completed: they
+		// include at least every bin up to this one.
+		atLeast := uint64(0)
+		for n := uint64(900); n <= bin; n++ {
+			atLeast += burst(0, n).RxBytes
 		}
+		if v.RxBytes < atLeast || v.RxBytes < prev {
+			t.Errorf("bin %d cumulative rx %d, want >= %d and >= the previous %d", bin, v.RxBytes, atLeast, prev)
+		}
+		prev = v.RxBytes
 		if v.Summary != nil {
 			t.Errorf("one-bin samples carry no summary")
 		}
+	}
+	if last := got[len(got)-1].Interfaces[0].Counters; last != f.kernel(0) {
+		t.Errorf("last sample's counters %+v, want the kernel's %+v", last, f.kernel(0))
 	}
 }
 
@@ -120,14 +181,16 @@ func TestBinsSummaryAndAlignment(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d samples, want 3", len(got))
 	}
-	prevRx := uint64(1000) // bin 2000 is a burst before the first sample
 	for i, s := range got {
 		if s.Interval != 104*ms {
 			t.Fatalf("interval %v, want 104ms", s.Interval)
 		}
 		v := s.Interfaces[0]
-		bursts := int(v.RxBytes-prevRx) / 1000
-		prevRx = v.RxBytes
+		first := uint64(2001 + 104*i)
+		bursts := 0
+		for n := first; n < first+104; n++ {
+			bursts += int(burst(0, n).RxPackets / 10)
+		}
 		if v.Summary == nil {
 			t.Fatalf("sample %d lacks its summary", i)
 		}
@@ -153,10 +216,135 @@ func TestBinsSummaryAndAlignment(t *testing.T) {
 func TestBinsLostAreReported(t *testing.T) {
 	ms := time.Millisecond
 	f := &fakeBins{width: ms, clk: &fakeClock{now: 100 * ms}, next: 100, ifaces: []string{"veth0"}, perBin: burst,
-		lost: func(_ int, bin uint64) bool { return bin == 102 || bin == 103 }} // sample 1 covers bins 101..105
+		lost: func(_ int, bin uint64) bool { return bin == 105 || bin == 103 }} // sample 1 covers bins 101..105
 	got := runBins(t, f, BinConfig{Interval: 5 * ms, Count: 2})
 	if got[0].Interfaces[0].LostBins != 2 || got[1].Interfaces[0].LostBins != 0 {
 		t.Fatalf("lost bins = %d, %d; want 2, 0", got[0].Interfaces[0].LostBins, got[1].Interfaces[0].LostBins)
+	}
+	// Bin 105 was a burst: the rate misses it, the counters do not.
+	if v := got[0].Interfaces[0]; v.RxBytesPerSec != 0 || v.RxBytes < 2000 {
+		t.Errorf("sample with a lost burst: rate %v (want 0: incomplete), rx_bytes %d (want the kernel's, >= 2000)", v.RxBytesPerSec, v.RxBytes)
+	}
+}
+
+// A paused reader loses bins; the totals must still be the kernel's and the
+// per-sample differences must add up to the kernel's delta.
+func TestBinsPausedReaderKeepsTotals(t *testing.T) {
+	ms := time.Millisecond
+	clk := &fakeClock{now: 10 * ms}
+	clk.lag = func(tick int) time.Duration {
+		if tick == 3 {
+			return 700 * ms // SIGSTOP
+		}
+		return 0
+	}
+	steady := func(_ int, _ uint64) stats.Counters {
+		return stats.Counters{RxBytes: 100, RxPackets: 1, TxBytes: 200, TxPackets: 2}
+	}
+	f := &fakeBins{width: ms, clk: clk, next: 10, ifaces: []string{"veth0"}, perBin: steady, span: 250 * ms,
+		lost: func(_ int, bin uint64) bool { return bin >= 300 && bin < 600 }}
+	got := runBins(t, f, BinConfig{Interval: 100 * ms, Count: 12})
+	lost := 0
+	var rateBytes float64
+	for _, s := range got {
+		lost += s.Interfaces[0].LostBins
+		rateBytes += s.Interfaces[0].RxBytesPerSec * s.Interval.Seconds()
+	}
+	if lost != 300 {
+		t.Errorf("lost bins %d, want 300", lost)
+	}
+	first, last := got[0].Interfaces[0].Counters, got[len(got)-1].Interfaces[0].Counters
+	if last != f.kernel(0) {
+		t.Fatalf("final counters %+v, want the kernel's %+v", last, f.kernel(0))
+	}
+	if first.RxBytes > last.RxBytes || int(rateBytes) >= int(last.RxBytes) {
+		t.Errorf("rates (%v bytes) must miss the lost bins, totals (%d) must not", rateBytes, last.RxBytes)
+	}
+}
+
+// An idle link: reads that find no completed bin (the ebpf backend then
+// lists no interface) must not make interfaces vanish or counters restart.
+func TestBinsIdleKeepsInterfaces(t *testing.T) {
+	ms := time.Millisecond
+	once := func(_ int, bin uint64) stats.Counters {
+		if bin == 1003 {
+			return stats.Counters{RxBytes: 2807148, RxPackets: 1900}
+		}
+		return stats.Counters{}
+	}
+	f := &fakeBins{width: ms, clk: &fakeClock{now: 1000 * ms}, next: 1000, ifaces: []string{"vb"}, perBin: once, span: 3 * ms}
+	got := runBins(t, f, BinConfig{Interval: ms, Count: 200})
+	if f.empty == 0 {
+		t.Fatal("the test never read an empty batch; it would not catch the bug")
+	}
+	var prev uint64
+	for i, s := range got {
+		if len(s.Interfaces) != 1 {
+			t.Fatalf("sample %d: %d interfaces, want the idle one", i, len(s.Interfaces))
+		}
+		rx := s.Interfaces[0].RxBytes
+		if rx < prev {
+			t.Fatalf("sample %d: rx_bytes fell from %d to %d", i, prev, rx)
+		}
+		prev = rx
+	}
+	if prev != 2807148 {
+		t.Errorf("final rx_bytes %d, want 2807148", prev)
+	}
+}
+
+// A rename keeps the interface (its ifindex), its counters and its samples;
+// the new name shows from the next sample.
+func TestBinsRenameKeepsCounters(t *testing.T) {
+	ms := time.Millisecond
+	steady := func(_ int, _ uint64) stats.Counters { return stats.Counters{TxBytes: 100, TxPackets: 1} }
+	f := &fakeBins{width: ms, clk: &fakeClock{now: 100 * ms}, next: 100, ifaces: []string{"a"}, perBin: steady,
+		name: func(_ int, now time.Duration) string {
+			switch {
+			case now < 130*ms:
+				return "a"
+			case now < 160*ms:
+				return "b"
+			}
+			return "c"
+		}}
+	got := runBins(t, f, BinConfig{Interval: 10 * ms, Count: 9})
+	if len(got) != 9 {
+		t.Fatalf("%d samples, want 9", len(got))
+	}
+	var names []string
+	var prev uint64
+	for i, s := range got {
+		if len(s.Interfaces) != 1 {
+			t.Fatalf("sample %d dropped the renamed interface", i)
+		}
+		v := s.Interfaces[0]
+		names = append(names, v.Name)
+		if v.TxPackets < prev || v.TxPacketsPerSec != 1000 {
+			t.Fatalf("sample %d: tx_packets %d after %d, rate %v", i, v.TxPackets, prev, v.TxPacketsPerSec)
+		}
+		prev = v.TxPackets
+	}
+	if names[0] != "a" || names[len(names)-1] != "c" {
+		t.Errorf("names %v, want a ... c", names)
+	}
+	if prev != f.kernel(0).TxPackets {
+		t.Errorf("final tx_packets %d, want the kernel's %d", prev, f.kernel(0).TxPackets)
+	}
+}
+
+// The loop wakes once per sample when the storage covers the interval.
+func TestBinsWakeOncePerSample(t *testing.T) {
+	ms := time.Millisecond
+	f := &fakeBins{width: ms, clk: &fakeClock{now: 5 * time.Second}, next: 5000, ifaces: []string{"lo"}, perBin: burst}
+	got := runBins(t, f, BinConfig{Interval: time.Second, Count: 5})
+	if len(got) != 5 || f.reads != 5 {
+		t.Errorf("%d samples from %d reads, want 5 from 5", len(got), f.reads)
+	}
+	f = &fakeBins{width: ms, clk: &fakeClock{now: 5 * time.Second}, next: 5000, ifaces: []string{"lo"}, perBin: burst, span: 250 * ms}
+	runBins(t, f, BinConfig{Interval: time.Second, Count: 2})
+	if f.reads < 16 || f.reads > 17 {
+		t.Errorf("%d reads for 2 s with a 250 ms storage, want one every 125 ms (16 or 17)", f.reads)
 	}
 }
 
@@ -165,6 +353,11 @@ func TestBinsDurationAndErrors(t *testing.T) {
 	f := &fakeBins{width: 100 * time.Microsecond, clk: &fakeClock{now: 50 * ms}, next: 500, ifaces: []string{"a"}, perBin: burst}
 	if got := runBins(t, f, BinConfig{Interval: ms, Duration: 20 * ms}); len(got) != 20 {
 		t.Fatalf("%d samples in 20ms at 1ms, want 20", len(got))
+	}
+	// The polling loop's rule: whole intervals within the duration.
+	f = &fakeBins{width: ms, clk: &fakeClock{now: 50 * ms}, next: 50, ifaces: []string{"a"}, perBin: burst}
+	if got := runBins(t, f, BinConfig{Interval: time.Second, Duration: 2500 * ms}); len(got) != 2 {
+		t.Fatalf("%d samples for -n 1s -d 2500ms, want 2", len(got))
 	}
 	if BinsPerSample(1500*time.Microsecond, ms) != 2 || BinsPerSample(ms, 0) != 1 || BinsPerSample(10*time.Microsecond, ms) != 1 {
 		t.Fatal("BinsPerSample rounding")

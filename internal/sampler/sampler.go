@@ -26,8 +26,9 @@ type Config struct {
 	Interval time.Duration
 	// Count stops after this many samples; 0 means no limit.
 	Count int
-	// Duration stops after the sample that ends at or after this much time
-	// from the baseline read; 0 means no limit.
+	// Duration bounds the run: it stops after the sample that ends on the
+	// last tick of the schedule within Duration of the baseline read
+	// (MaxSamples(Duration, Interval) ticks); 0 means no limit.
 	Duration time.Duration
 	// Logger receives diagnostics (resets, interfaces coming and going).
 	// Nil discards them.
@@ -60,12 +61,24 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 	t := newTracker(log)
 	t.baseline(prev)
 	start := cfg.now()
+	lastTick := MaxSamples(cfg.Duration, cfg.Interval) // 0: no limit
 	emitted := 0
 	for tick := 1; ; tick++ {
 		want := tick
 		var deadline time.Duration
-		if tick, deadline = onGrid(start, cfg.Interval, tick, cfg.now()); tick > want {
+		// The next read is at least half an interval after the last one:
+		// after a late wake-up the skipped ticks merge into one longer,
+		// correctly measured interval instead of a burst of short ones.
+		earliest := max(cfg.now(), prev.Mono+cfg.Interval/2)
+		if tick, deadline = onGrid(start, cfg.Interval, tick, earliest); tick > want {
 			log.Debug("missed ticks", "count", tick-want)
+		}
+		if lastTick > 0 && tick > lastTick {
+			if emitted > 0 {
+				return nil
+			}
+			// Not even one sample fits: take the one tick there is.
+			tick, deadline = lastTick, start+time.Duration(lastTick)*cfg.Interval
 		}
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
@@ -83,10 +96,20 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 		if cfg.Count > 0 && emitted >= cfg.Count {
 			return nil
 		}
-		if cfg.Duration > 0 && cur.Mono-start >= cfg.Duration-cfg.Interval/2 {
+		if lastTick > 0 && tick >= lastTick {
 			return nil
 		}
 	}
+}
+
+// MaxSamples is how many whole intervals fit in duration: the number of
+// samples --duration allows (at least one), or 0 for no limit. Both loops
+// use it, so that a run never goes past its duration by a sample.
+func MaxSamples(duration, interval time.Duration) int {
+	if duration <= 0 || interval <= 0 {
+		return 0
+	}
+	return max(1, int(duration/interval))
 }
 
 // canceledIsNil turns any error that happened because ctx was cancelled
@@ -107,13 +130,13 @@ func orDiscard(log *slog.Logger) *slog.Logger {
 }
 
 // onGrid returns the tick to wait for and its deadline, start + tick *
-// interval. When now is already past that deadline (a slow read, a
-// descheduled process), the missed ticks are skipped: the schedule stays on
+// interval, at or after now. When now is already past that deadline (a slow
+// read, a descheduled process), the missed ticks are skipped: the schedule stays on
 // the grid instead of bunching reads, and drift never accumulates.
 func onGrid(start, interval time.Duration, tick int, now time.Duration) (int, time.Duration) {
 	deadline := start + time.Duration(tick)*interval
 	if now > deadline {
-		tick += int((now-deadline)/interval) + 1
+		tick += int((now - deadline + interval - 1) / interval)
 		deadline = start + time.Duration(tick)*interval
 	}
 	return tick, deadline

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netwatch-dev/netwatch/internal/clock"
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
@@ -184,6 +185,55 @@ func TestResetsAppearVanish(t *testing.T) {
 	}
 }
 
+// TestNoShortIntervals: at 1 ms, a wake-up that comes late (just before the
+// next tick) must not be followed by a read microseconds later; the skipped
+// ticks merge into one longer interval, and none is under half the nominal.
+func TestNoShortIntervals(t *testing.T) {
+	ms := time.Millisecond
+	clk := &fakeClock{lag: func(tick int) time.Duration {
+		switch tick % 7 {
+		case 3:
+			return 995 * time.Microsecond // woke just before the next tick
+		case 5:
+			return 2*ms + 400*time.Microsecond // descheduled across two ticks
+		}
+		return 20 * time.Microsecond
+	}}
+	r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{{ifc("lo", 1, 0, 0, 0, 0)}}}
+	got := run(t, r, Config{Interval: ms, Count: 500})
+	var total time.Duration
+	for i, s := range got {
+		if s.Interval < ms/2 {
+			t.Fatalf("sample %d: interval %v, shorter than half of 1ms", i, s.Interval)
+		}
+		total += s.Interval
+	}
+	if last := got[len(got)-1].Time; time.Duration(last.UnixNano()) != total {
+		t.Errorf("intervals add up to %v, the run lasted %v: time lost or counted twice", total, time.Duration(last.UnixNano()))
+	}
+}
+
+// TestRenameKeepsCounters: an interface is its ifindex; a rename keeps its
+// row and its rates, and the new name shows.
+func TestRenameKeepsCounters(t *testing.T) {
+	r := &fakeReader{clock: &fakeClock{}, script: [][]stats.InterfaceCounters{
+		{ifc("a", 7, 100, 1, 0, 0)},
+		{ifc("a", 7, 200, 2, 0, 0)},
+		{ifc("b", 7, 300, 3, 0, 0)}, // renamed between reads
+		{ifc("c", 7, 400, 4, 0, 0)},
+	}}
+	got := run(t, r, Config{Interval: time.Second, Count: 3})
+	for i, want := range []string{"a", "b", "c"} {
+		if len(got[i].Interfaces) != 1 {
+			t.Fatalf("sample %d dropped the renamed interface", i)
+		}
+		v := got[i].Interfaces[0]
+		if v.Name != want || v.RxBytesPerSec != 100 || v.RxBytes != uint64(200+100*i) {
+			t.Errorf("sample %d: %s rx %d at %v B/s, want %s rx %d at 100 B/s", i, v.Name, v.RxBytes, v.RxBytesPerSec, want, 200+100*i)
+		}
+	}
+}
+
 func TestDurationAndCount(t *testing.T) {
 	tests := []struct {
 		name string
@@ -194,6 +244,8 @@ func TestDurationAndCount(t *testing.T) {
 		{"duration", Config{Interval: 10 * time.Millisecond, Duration: 100 * time.Millisecond}, 10},
 		{"duration not a multiple", Config{Interval: 30 * time.Millisecond, Duration: 100 * time.Millisecond}, 3},
 		{"count before duration", Config{Interval: 10 * time.Millisecond, Count: 2, Duration: time.Second}, 2},
+		{"never past the duration", Config{Interval: time.Second, Duration: 2500 * time.Millisecond}, 2},
+		{"shorter than one interval", Config{Interval: time.Second, Duration: 300 * time.Millisecond}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,6 +316,6 @@ type realReader struct{ *fakeReader }
 
 func (r realReader) Read(ctx context.Context) (stats.Snapshot, error) {
 	s, err := r.fakeReader.Read(ctx)
-	s.Mono = time.Duration(time.Now().UnixNano())
+	s.Mono = clock.Monotonic()
 	return s, err
 }

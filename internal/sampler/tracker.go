@@ -6,28 +6,42 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
+// ifaceKey identifies an interface across reads: its ifindex, which a rename
+// keeps. Sources that cannot tell the index (0) fall back to the name.
+type ifaceKey struct {
+	index int
+	name  string
+}
+
+func keyOf(name string, index int) ifaceKey {
+	if index != 0 {
+		return ifaceKey{index: index}
+	}
+	return ifaceKey{name: name}
+}
+
 // tracker remembers which interfaces have a baseline, so it can tell an
-// interface that appeared, vanished, was recreated or reset its counters.
+// interface that appeared, vanished, was renamed or reset its counters.
 type tracker struct {
 	log   *slog.Logger
-	known map[string]int // name -> ifindex of the baseline
+	known map[ifaceKey]string // interface -> its name at the last read
 }
 
 func newTracker(log *slog.Logger) *tracker {
-	return &tracker{log: log, known: make(map[string]int)}
+	return &tracker{log: log, known: make(map[ifaceKey]string)}
 }
 
 func (t *tracker) baseline(s stats.Snapshot) {
 	for _, ic := range s.Interfaces {
-		t.known[ic.Name] = ic.Index
+		t.known[keyOf(ic.Name, ic.Index)] = ic.Name
 	}
 }
 
-// next builds the sample between two consecutive snapshots. An interface
-// gets a row only when it has a valid baseline in prev: one that just
-// appeared, was recreated under the same name, or whose counters went
-// backwards is re-baselined and shows up from the next sample on. One that
-// vanished is dropped.
+// next builds the sample between two consecutive snapshots. An interface is
+// its ifindex: a rename keeps its counters and its row (under the new name).
+// An interface gets a row only when it has a valid baseline in prev: one
+// that just appeared, or whose counters went backwards, is re-baselined and
+// shows up from the next sample on. One that vanished is dropped.
 func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample {
 	dt := cur.Mono - prev.Mono
 	out := stats.Sample{
@@ -37,27 +51,27 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 		Resolution: dt,
 		Interfaces: make([]stats.InterfaceSample, 0, len(cur.Interfaces)),
 	}
-	before := make(map[string]*stats.InterfaceCounters, len(prev.Interfaces))
+	before := make(map[ifaceKey]*stats.InterfaceCounters, len(prev.Interfaces))
 	for i := range prev.Interfaces {
-		before[prev.Interfaces[i].Name] = &prev.Interfaces[i]
+		before[keyOf(prev.Interfaces[i].Name, prev.Interfaces[i].Index)] = &prev.Interfaces[i]
 	}
-	seen := make(map[string]bool, len(cur.Interfaces))
+	seen := make(map[ifaceKey]bool, len(cur.Interfaces))
 	for _, ic := range cur.Interfaces {
-		seen[ic.Name] = true
-		p, ok := before[ic.Name]
-		idx, known := t.known[ic.Name]
-		t.known[ic.Name] = ic.Index
+		k := keyOf(ic.Name, ic.Index)
+		seen[k] = true
+		p, ok := before[k]
+		oldName, known := t.known[k]
+		t.known[k] = ic.Name
 		switch {
 		case !ok || !known:
 			t.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
 			continue
-		case idx != ic.Index:
-			t.log.Info("interface recreated; re-baselined", "interface", ic.Name, "old_index", idx, "index", ic.Index)
-			continue
+		case oldName != ic.Name:
+			t.log.Info("interface renamed", "interface", ic.Name, "old_name", oldName, "index", ic.Index)
 		}
 		d, ok := stats.Delta(p.Counters, ic.Counters)
 		if !ok {
-			t.log.Warn("counters went backwards (reset or wrap); re-baselined", "interface", ic.Name)
+			t.log.Warn("counters went backwards (reset or wrap); re-baselined", "interface", ic.Name, "index", ic.Index)
 			continue
 		}
 		out.Interfaces = append(out.Interfaces, stats.InterfaceSample{
@@ -68,10 +82,10 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 			Errors:   ic.Errors,
 		})
 	}
-	for name := range t.known {
-		if !seen[name] {
-			t.log.Info("interface vanished", "interface", name)
-			delete(t.known, name)
+	for k, name := range t.known {
+		if !seen[k] {
+			t.log.Info("interface vanished", "interface", name, "index", k.index)
+			delete(t.known, k)
 		}
 	}
 	return out

@@ -31,4 +31,8 @@ type BinSource interface {
 	// ReadBins returns the bins completed since the previous call (the first
 	// call returns the bins completed since the backend started counting).
 	ReadBins() (Bins, error)
+	// BinSpan is how long completed bins stay readable in the backend's
+	// storage before they are lost: a reader must call ReadBins at least
+	// this often. Zero means no limit.
+	BinSpan() time.Duration
 }

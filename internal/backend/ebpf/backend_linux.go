@@ -181,9 +181,13 @@ func (b *Backend) watch(name string, index int) error {
 	} else if n > 0 {
 		slog.Info("ebpf: removed programs a previous netwatch left behind", "interface", name, "count", n)
 	}
-	return b.t.add(name, index, func() ([]func() error, error) {
+	err := b.t.add(name, index, func() ([]func() error, error) {
 		return b.attachAll(name, index)
 	})
+	if err == nil {
+		slog.Debug("ebpf: counting", "interface", name, "ifindex", index, "attach", b.source.Attach, "tc", b.tcMode)
+	}
+	return err
 }
 
 // attachAll attaches the programs to one interface and returns how to detach
@@ -201,6 +205,9 @@ func (b *Backend) attachAll(name string, index int) ([]func() error, error) {
 	if b.cfg.Attach == attach.XDP {
 		l, err := attach.XDPAttach(index, b.o.NetwatchXdp, b.cfg.XDPMode)
 		if err != nil {
+			if b.cfg.XDPMode == attach.XDPDriver && errors.Is(err, unix.EOPNOTSUPP) {
+				err = fmt.Errorf("%w: %w", attach.ErrNoNativeXDP, err)
+			}
 			return fail("xdp ("+string(b.cfg.XDPMode)+")", err)
 		}
 		links = append(links, l)
@@ -252,10 +259,10 @@ func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
 // buffer marked lost.
 func (b *Backend) ReadBins() (stats.Bins, error) { return b.t.readBins() }
 
-// BinSpan is how long the bins can go unread without loss at the record
-// rate seen lately (the highest, forgotten with a 10 s half-life): the ring
-// buffer's capacity over that rate. An hour when nothing is written; 0 when
-// bins are off.
+// BinSpan implements stats.BinSource: how long the bins can go unread
+// without loss at the record rate seen lately (the highest, forgotten with
+// a 10 s half-life): the ring buffer's capacity over that rate. An hour
+// when nothing is written; 0 when bins are off.
 func (b *Backend) BinSpan() time.Duration {
 	if b.o.bins.width == 0 {
 		return 0

@@ -3,7 +3,6 @@ package ebpf
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -109,11 +108,7 @@ func hooks(t *testing.T, ns *netnstest.NS, ifindex int) string {
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
 	privileged.Need(t)
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			privileged.Skip(t, tool+" not installed")
-		}
-	}
+	privileged.NeedTool(t, tools...)
 }
 
 var attachModes = []struct {

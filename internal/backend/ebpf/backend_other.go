@@ -23,9 +23,6 @@ func Open(context.Context, Config) (*Backend, error) { return nil, ErrUnsupporte
 // Probe returns ErrUnsupported.
 func Probe() error { return ErrUnsupported }
 
-// ProbeTCX returns ErrUnsupported.
-func ProbeTCX() error { return ErrUnsupported }
-
 func (b *Backend) Source() stats.Source { return stats.Source{Backend: Name} }
 func (b *Backend) Read(context.Context) (stats.Snapshot, error) {
 	return stats.Snapshot{}, ErrUnsupported

@@ -52,6 +52,13 @@ func (o *objects) addInterface(ifindex int, slot uint32) error {
 // publishes ifindex -> slot to the programs, which ignore an ifindex they
 // cannot find.
 func (o *objects) addInterfaceL2(ifindex int, slot, l2 uint32) error {
+	o.resetSlot(slot)
+	return o.publish(ifindex, slot, l2)
+}
+
+// resetSlot zeroes the counters elements of slot for an interface that is
+// not published yet.
+func (o *objects) resetSlot(slot uint32) {
 	for _, dir := range []uint32{dirRx, dirTx} {
 		for cpu := range o.cpus {
 			v := o.value(slot, dir, cpu)
@@ -65,6 +72,11 @@ func (o *objects) addInterfaceL2(ifindex int, slot, l2 uint32) error {
 			atomic.StoreUint64(&v.LostAck, 0)
 		}
 	}
+}
+
+// publish makes the programs count ifindex in slot: one map update, so that
+// every direction starts counting at the same moment.
+func (o *objects) publish(ifindex int, slot, l2 uint32) error {
 	ix := uint32(ifindex)
 	v := netwatchNwIfslot{Ifindex: ix, Slot: slot, L2Len: l2}
 	if k := ix % ifmapSize; o.ifmap[k] == 0 {

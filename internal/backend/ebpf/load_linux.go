@@ -3,6 +3,7 @@ package ebpf
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 	"unsafe"
 
@@ -106,6 +107,8 @@ func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, with
 	if err := spec.LoadAndAssign(dst, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
+	slog.Debug("ebpf: maps", "cpus", cpus, "interfaces_max", MaxInterfaces, "counters_chunk_bytes", len64(o.Counters),
+		"resolution", width, "bins_ring_buffer_bytes", o.bins.size, "bins_memory_bound", o.bins.limit)
 	mem, err := mmapMap(o.Counters)
 	if err != nil {
 		o.Close()
@@ -120,6 +123,9 @@ func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, with
 	}
 	return o, nil
 }
+
+// len64 is the memory of an array map's values.
+func len64(m *ebpf.Map) uint64 { return uint64(m.MaxEntries()) * uint64(m.ValueSize()) }
 
 // mmapMap maps an mmapable array read-write.
 func mmapMap(m *ebpf.Map) ([]byte, error) {

@@ -47,8 +47,8 @@ func newTable(o *objects, start time.Duration) *table {
 	return t
 }
 
-// add creates the map entries of an interface and records it. attachFn then
-// attaches the programs; on its failure the entries are removed again.
+// add attaches the programs to an interface (attachFn), then publishes its
+// map entries and records it. On failure nothing stays attached.
 func (t *table) add(name string, index int, attachFn func() ([]func() error, error)) error {
 	t.mu.Lock()
 	if _, ok := t.find(index); ok || t.adding[index] {
@@ -60,28 +60,35 @@ func (t *table) add(name string, index int, attachFn func() ([]func() error, err
 		t.mu.Unlock()
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if err := t.o.addInterface(index, slot); err != nil {
-		t.release(slot)
-		t.mu.Unlock()
-		return fmt.Errorf("%s: %w", name, err)
-	}
+	// Attach first and publish the interface to the programs last: until
+	// then they ignore its packets, so that ingress and egress (attached
+	// one after the other) start counting at the same moment.
+	t.o.resetSlot(slot)
 	t.adding[index] = true
 	t.mu.Unlock()
-	// Attaching waits for the kernel (an RCU grace period per TCX hook):
-	// without the lock, so that several interfaces attach at once.
+	// Attaching waits for the kernel (with TCX an RCU grace period per
+	// hook): without the lock, so that several interfaces attach at once.
 	var detach []func() error
 	if attachFn != nil {
 		detach, err = attachFn()
+	}
+	var l2 uint32
+	if err == nil {
+		l2 = linkL2Len(index) // netlink, in the caller's namespace
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.adding, index)
 	if err != nil {
-		if rerr := t.o.removeInterface(index); rerr != nil {
-			slog.Warn("ebpf: remove counters", "interface", name, "err", rerr)
-		}
 		t.release(slot)
 		return err
+	}
+	if err := t.o.publish(index, slot, l2); err != nil {
+		if derr := runDetach(detach); derr != nil {
+			slog.Warn("ebpf: detach after failed publish", "interface", name, "err", derr)
+		}
+		t.release(slot)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	w := &watched{name: name, index: index, slot: slot, detach: detach}
 	i, _ := t.find(index)

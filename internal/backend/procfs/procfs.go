@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -25,6 +26,12 @@ const DefaultRoot = "/proc"
 // an interface recreated under the same name gets its new index.
 const indexRefresh = time.Second
 
+// maxFileSize bounds one read of net/dev. A line of /proc/net/dev is about
+// 130 bytes, so this is room for some 30,000 interfaces; anything larger is
+// not /proc/net/dev (a link to /dev/zero, a log file) and would otherwise
+// grow the buffer until the process runs out of memory.
+const maxFileSize = 4 << 20
+
 // Options configure the procfs backend.
 type Options struct {
 	// Root is the procfs mount point; tests point it at fixtures.
@@ -42,6 +49,7 @@ type Backend struct {
 	path    string
 	buf     []byte
 	parser  Parser
+	rows    []Row // reused across reads
 	sel     ifsel.Selector
 	indexOf func(string) int
 	indexes map[string]int
@@ -55,9 +63,9 @@ func Open(opts Options) (*Backend, error) {
 		root = DefaultRoot
 	}
 	path := filepath.Join(root, "net", "dev")
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("procfs: %w", err)
+		return nil, err
 	}
 	b := &Backend{
 		file:    f,
@@ -91,26 +99,76 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 		return stats.Snapshot{}, err
 	}
 	now := clock.Now()
-	ifs, err := b.parser.Parse(b.buf, b.sel.Match, make([]stats.InterfaceCounters, 0, 8))
+	rows, err := b.parser.Parse(b.buf, b.sel.Match, b.rows[:0])
+	b.rows = rows
 	if err != nil {
 		return stats.Snapshot{}, fmt.Errorf("procfs: parse %s: %w", b.path, err)
 	}
+	ifs := interfaceCounters(rows)
 	b.fillIndexes(ifs, now.Mono)
 	mid := before + (now.Mono-before)/2
 	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
 }
 
-// readFile re-reads the whole file into b.buf, growing it when needed.
+// openRegular opens path for reading and refuses anything but a regular
+// file. The open does not block (a FIFO without a writer would block open(2)
+// itself, deaf to signals), and the type is checked on the open descriptor,
+// so nothing can be swapped in between the check and the reads.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, fmt.Errorf("procfs: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("procfs: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		what := fileType(fi.Mode())
+		if target, err := filepath.EvalSymlinks(path); err == nil && target != filepath.Clean(path) {
+			what += " (" + target + ")"
+		}
+		return nil, fmt.Errorf("procfs: %s is %s, not a regular file", path, what)
+	}
+	return f, nil
+}
+
+// fileType names the type of a file that is not a regular file.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return fmt.Sprintf("a file of mode %v", m)
+}
+
+// readFile re-reads the whole file into b.buf, growing it when needed, up to
+// maxFileSize. The size in stat is no guide: /proc/net/dev says 0.
 func (b *Backend) readFile() error {
 	if _, err := b.file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("procfs: seek %s: %w", b.path, err)
 	}
 	b.buf = b.buf[:0]
 	for {
+		if len(b.buf) > maxFileSize {
+			return fmt.Errorf("procfs: read %s: larger than %d MiB, not a /proc/net/dev", b.path, maxFileSize>>20)
+		}
 		if len(b.buf) == cap(b.buf) {
 			b.buf = append(b.buf, 0)[:len(b.buf)]
 		}
-		n, err := b.file.Read(b.buf[len(b.buf):cap(b.buf)])
+		n, err := b.file.Read(b.buf[len(b.buf):min(cap(b.buf), maxFileSize+1)])
 		b.buf = b.buf[:len(b.buf)+n]
 		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
 			return nil
@@ -119,6 +177,19 @@ func (b *Backend) readFile() error {
 			return fmt.Errorf("procfs: read %s: %w", b.path, err)
 		}
 	}
+}
+
+// interfaceCounters converts rows to the snapshot's counters in two
+// allocations, whatever the number of rows: the snapshot owns them, so they
+// cannot be reused.
+func interfaceCounters(rows []Row) []stats.InterfaceCounters {
+	ifs := make([]stats.InterfaceCounters, len(rows))
+	errs := make([]stats.ErrorCounters, len(rows))
+	for i := range rows {
+		errs[i] = rows[i].ErrorCounters()
+		ifs[i] = stats.InterfaceCounters{Name: rows[i].Name, Counters: rows[i].Counters(), Errors: &errs[i]}
+	}
+	return ifs
 }
 
 func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) {

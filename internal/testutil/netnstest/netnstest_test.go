@@ -4,7 +4,6 @@ package netnstest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,6 +95,8 @@ func TestPairSetup(t *testing.T) {
 }
 
 func TestCleanupDeletesNamespaces(t *testing.T) {
+	// NewPair in the subtest would skip it, leaving nothing to check.
+	privileged.Need(t)
 	var names []string
 	t.Run("pair", func(t *testing.T) {
 		p := NewPair(t)
@@ -157,9 +158,7 @@ func TestSendUDPRejectsOversizedPayload(t *testing.T) {
 }
 
 func TestTCPTransfer(t *testing.T) {
-	if _, err := exec.LookPath("ethtool"); err != nil {
-		privileged.Skip(t, "ethtool not installed")
-	}
+	privileged.NeedTool(t, "ethtool")
 	p := NewPair(t)
 	if err := p.SetOffloads(false); err != nil {
 		t.Fatal(err)
@@ -193,9 +192,7 @@ func TestTCPTransfer(t *testing.T) {
 }
 
 func TestSetOffloads(t *testing.T) {
-	if _, err := exec.LookPath("ethtool"); err != nil {
-		privileged.Skip(t, "ethtool not installed")
-	}
+	privileged.NeedTool(t, "ethtool")
 	p := NewPair(t)
 	for _, on := range []bool{false, true} {
 		if err := p.SetOffloads(on); err != nil {

@@ -86,6 +86,10 @@ type Link interface {
 // ErrXDPBusy means an XDP program is already attached to the interface.
 var ErrXDPBusy = errors.New("XDP hook in use")
 
+// ErrNoNativeXDP means the device's driver cannot run XDP natively: only
+// --xdp-mode generic attaches there.
+var ErrNoNativeXDP = errors.New("the device has no native (driver) XDP: use --xdp-mode generic")
+
 // Legacy tc filter identity. Priority 1 is the first to run, so the
 // program sees every packet before another filter can end classification
 // (a direct-action filter returning TC_ACT_OK or TC_ACT_SHOT stops the

@@ -40,6 +40,7 @@ type tcLink struct {
 	nl     *netlink.Handle // bound to the namespace of the attach
 	key    deviceKey
 	dir    Direction
+	handle uint32
 	progID ebpf.ProgramID
 }
 
@@ -65,7 +66,8 @@ func device(ifindex int) netlink.Link {
 }
 
 // attachTC adds a clsact qdisc if the device has none and our cls_bpf
-// filter (FilterPriority, FilterHandle, named after the program).
+// filter (FilterPriority, the first free filterHandle, named after the
+// program).
 func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error) {
 	info, err := prog.Info()
 	if err != nil {
@@ -112,7 +114,6 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 		FilterAttrs: netlink.FilterAttrs{
 			LinkIndex: ifindex,
 			Parent:    parentOf(dir),
-			Handle:    FilterHandle,
 			Priority:  FilterPriority,
 			Protocol:  unix.ETH_P_ALL,
 		},
@@ -120,20 +121,29 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 		Name:         info.Name,
 		DirectAction: true,
 	}
-	if err := h.FilterAdd(filter); err != nil {
+	// Several netwatch instances can count on one device: each takes the
+	// first free handle of ours. Their filters share the priority and
+	// all run, since each returns TC_ACT_UNSPEC.
+	for i := range maxTCInstances {
+		filter.Handle = filterHandle(i)
+		if err = h.FilterAdd(filter); !errors.Is(err, unix.EEXIST) {
+			break
+		}
+	}
+	if err != nil {
 		if created {
 			if qerr := h.QdiscDel(clsactQdisc(ifindex)); qerr != nil {
 				slog.Warn("attach: tc: remove clsact qdisc after failed attach", "ifindex", ifindex, "err", qerr)
 			}
 		}
 		if errors.Is(err, unix.EEXIST) {
-			err = fmt.Errorf("%w (a netwatch filter is already there: another netwatch running, or a crashed one's leftover that CleanStale removes)", err)
+			err = fmt.Errorf("%w (all %d netwatch filter handles are taken: that many netwatch instances, or leftovers CleanStale could not remove)", err, maxTCInstances)
 		}
 		return nil, fmt.Errorf("attach: tc: add %s filter %q on ifindex %d: %w", dir, info.Name, ifindex, err)
 	}
 	use.users++
 	clsacts.m[key] = use
-	return &tcLink{nl: h, key: key, dir: dir, progID: id}, nil
+	return &tcLink{nl: h, key: key, dir: dir, handle: filter.Handle, progID: id}, nil
 }
 
 // ensureClsact adds a clsact qdisc to ifindex unless it has one, and
@@ -205,7 +215,7 @@ func (l *tcLink) deleteFilter() error {
 	}
 	for _, f := range filters {
 		bf, ok := f.(*netlink.BpfFilter)
-		if !ok || !isOurSlot(bf) || ebpf.ProgramID(bf.Id) != l.progID {
+		if !ok || bf.Priority != FilterPriority || bf.Handle != l.handle || ebpf.ProgramID(bf.Id) != l.progID {
 			continue
 		}
 		if err := l.nl.FilterDel(bf); err != nil && !gone(err) {
@@ -217,9 +227,14 @@ func (l *tcLink) deleteFilter() error {
 	return nil
 }
 
-func isOurSlot(f *netlink.BpfFilter) bool {
-	return f.Handle == FilterHandle && f.Priority == FilterPriority
-}
+// maxTCInstances bounds the netwatch instances with legacy tc filters on
+// one device (each needs its own filter handle).
+const maxTCInstances = 64
+
+// filterHandle is the filter handle of the i-th netwatch instance on a
+// device: FilterHandle for the first, then FilterHandle + i<<16, so every
+// one of them reads ...6e77 in `tc filter show`.
+func filterHandle(i int) uint32 { return FilterHandle + uint32(i)<<16 }
 
 func (l *tcLink) deleteClsactIfEmpty() error {
 	n := 0
