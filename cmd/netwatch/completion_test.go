@@ -136,7 +136,7 @@ func TestCompletionWords(t *testing.T) {
 		{[]string{"nosuch", "--w"}, []string{"--window"}},
 		{[]string{"--bogus", "--int"}, []string{"--interval", "--interface"}},
 		{[]string{"-n"}, []string{"-n"}},
-		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--burst-threshold", "--json", "--units", "--iec",
+		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--bins-memory", "--burst-threshold", "--json", "--units", "--iec",
 			"--interface", "--exclude", "--backend", "--attach", "--xdp-mode", "--proc-root", "--log-level", "--help"}},
 	}
 	for _, tt := range tests {
