@@ -42,6 +42,7 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
 	if s.bins.threshold > 0 {
 		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.threshold), "bytes_per_sec", s.bins.threshold)
