@@ -51,6 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {}, // main prints errors and exits
 		Commands: []*cli.Command{
 			watchCommand(),
+			topCommand(),
 			snapshotCommand(),
 			listCommand(),
 			completionCommand(),
