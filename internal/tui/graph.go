@@ -72,8 +72,10 @@ func plot(cols []column, rows int, top, threshold float64) (grid [][]cell, marks
 	}
 	marks = make([]cell, len(cols))
 	threshRow := -1
-	if threshold > 0 && threshold <= top && rows > 0 {
-		threshRow = rows - 1 - min(rows-1, int(threshold/top*float64(rows)))
+	// The threshold line is drawn from the second row up: on the bottom row
+	// it would only hide the smallest bars.
+	if h := int(threshold / top * float64(rows)); threshold > 0 && threshold <= top && h >= 1 {
+		threshRow = rows - 1 - min(rows-1, h)
 	}
 	for x, c := range cols {
 		marks[x] = cell{' ', cellEmpty}
