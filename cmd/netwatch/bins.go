@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,9 +31,10 @@ func binFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
 			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
-				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+				"coarser than one bin, report peak, p99 and (with --burst-threshold) bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
-			Usage: "count bins above this rate as bursts: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
+			Usage: "count bins above this rate as bursts: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
+				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +
 				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
 	}
 }
@@ -40,6 +44,9 @@ type binOptions struct {
 	// threshold is an absolute rate in bytes/s, or 0 with percent set.
 	threshold float64
 	percent   float64
+	// bursts says what counts as a burst, "" without burst counting:
+	// "bins above 1 Gbit/s (125 MB/s)".
+	bursts string
 }
 
 func parseBinOptions(c *cli.Context) (binOptions, error) {
@@ -52,16 +59,21 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 	case t == "":
 	case strings.HasSuffix(t, "%"):
 		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-		if err != nil || p <= 0 {
+		if err != nil || p <= 0 || math.IsInf(p, 0) {
 			return o, usagef("--burst-threshold %q: want a positive percentage such as 80%%", t)
 		}
 		o.percent = p
+		o.bursts = fmt.Sprintf("bins above %s%% of the link speed", strconv.FormatFloat(p, 'f', -1, 64))
 	default:
 		r, err := stats.ParseRate(t)
 		if err != nil {
 			return o, usagef("--burst-threshold: %v", err)
 		}
+		if r <= 0 {
+			return o, usagef("--burst-threshold %q: want a rate above 0", t)
+		}
 		o.threshold = r
+		o.bursts = "bins above " + stats.DescribeRate(r)
 	}
 	return o, nil
 }
@@ -85,17 +97,47 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 	return nil, false
 }
 
-// config builds the bin sampler's configuration.
-func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger) sampler.BinConfig {
+// config builds the bin sampler's configuration. A percentage threshold on
+// an interface whose link speed is unknown counts no bursts there, and says
+// so on notices, once per interface.
+func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger, notices io.Writer) sampler.BinConfig {
 	speeds := newLinkSpeeds()
 	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec}
 	switch {
 	case o.threshold > 0:
 		cfg.BurstThreshold = func(string) float64 { return o.threshold }
 	case o.percent > 0:
-		cfg.BurstThreshold = func(name string) float64 { return speeds.bytesPerSec(name) * o.percent / 100 }
+		var mu sync.Mutex
+		seen := make(map[string]bool) // interfaces told about
+		cfg.BurstThreshold = func(name string) float64 {
+			th := speeds.bytesPerSec(name) * o.percent / 100
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[name] {
+				return th
+			}
+			seen[name] = true
+			if th <= 0 {
+				fmt.Fprintf(notices, "netwatch: notice: %s: link speed unknown, --burst-threshold %s%% does not apply: no burst count\n",
+					printableName(name), strconv.FormatFloat(o.percent, 'f', -1, 64))
+				return 0
+			}
+			log.Info("burst threshold", "interface", name, "bins_above", stats.DescribeRate(th), "bytes_per_sec", th)
+			return th
+		}
 	}
 	return cfg
+}
+
+// printableName quotes an interface name that holds anything but printable
+// runes, so a notice stays one line.
+func printableName(name string) string {
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
 }
 
 // linkSpeeds caches link speeds from sysfs, looked up again for

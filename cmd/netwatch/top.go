@@ -52,6 +52,9 @@ func topAction(c *cli.Context) error {
 	if c.Duration("duration") < 0 {
 		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
 	}
+	if _, err := streamFormat(c); err != nil { // used only without a terminal, checked alike
+		return err
+	}
 	// Everything the pipeline writes for the user (notices, log lines)
 	// goes to the status line while the screen is ours, and to stderr
 	// once the terminal is restored.
