@@ -118,7 +118,7 @@ func TestCompletionEveryFlagPrefix(t *testing.T) {
 // TestCompletionWords: without an option being typed, the next word is a
 // command until one was given; nothing is offered after "--".
 func TestCompletionWords(t *testing.T) {
-	commands := []string{"watch", "snapshot", "list", "completion", "help"}
+	commands := []string{"watch", "top", "snapshot", "list", "completion", "help"}
 	tests := []struct {
 		words []string
 		want  []string
