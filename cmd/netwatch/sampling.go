@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -27,6 +28,10 @@ type sampling struct {
 	bins  binOptions
 	table output.TableOptions
 	hooks streamHooks
+	// retime, when set, changes the interval while run runs (top's +/-):
+	// the sampler loop restarts on the backend that stays open, so nothing
+	// is detached and the counters go on.
+	retime <-chan time.Duration
 }
 
 // streamHooks are the streams besides samples that a command takes from the
@@ -61,6 +66,7 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
 	if s.bins.start.bytesPerSec > 0 {
 		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.start.bytesPerSec), "bytes_per_sec", s.bins.start.bytesPerSec)
@@ -94,22 +100,28 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	defer be.Close()
 	emit = noticeEmptySelection(c, emit)
 	h := s.hooks
-	if bins, ok := binSource(c, be, s.bins, interval, h.needBins != ""); ok {
-		if h.opened != nil {
-			h.opened(be.Source(), bins.Resolution())
+	loop := func(ctx context.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
+		if bins, ok := binSource(c, be, s.bins, interval, h.needBins != ""); ok {
+			if h.opened != nil {
+				h.opened(be.Source(), bins.Resolution())
+			}
+			cfg := s.bins.config(interval, count, duration, s.log, c.App.ErrWriter)
+			cfg.OnBin, cfg.OnBurst, cfg.OnPoll = h.onBin, h.onBurst, h.onPoll
+			return sampler.RunBins(ctx, bins, cfg, emit)
 		}
-		cfg := s.bins.config(interval, count, duration, s.log, c.App.ErrWriter)
-		cfg.OnBin, cfg.OnBurst, cfg.OnPoll = h.onBin, h.onBurst, h.onPoll
-		return sampler.RunBins(c.Context, bins, cfg, emit)
+		if h.needBins != "" {
+			return fmt.Errorf("%s needs in-kernel time bins: the ebpf backend (%s here) with --resolution above 0", h.needBins, be.Source().Backend)
+		}
+		if h.opened != nil {
+			h.opened(be.Source(), 0)
+		}
+		cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log, OnPoll: h.onPoll}
+		return sampler.Run(ctx, be, cfg, emit)
 	}
-	if h.needBins != "" {
-		return fmt.Errorf("%s needs in-kernel time bins: the ebpf backend (%s here) with --resolution above 0", h.needBins, be.Source().Backend)
+	if s.retime == nil {
+		return loop(c.Context, interval, count, duration, emit)
 	}
-	if h.opened != nil {
-		h.opened(be.Source(), 0)
-	}
-	cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log, OnPoll: h.onPoll}
-	return sampler.Run(c.Context, be, cfg, emit)
+	return retimed(c.Context, s.retime, interval, count, duration, emit, loop)
 }
 
 // noticeEmptySelection wraps emit: when the first sample has no interface,
