@@ -26,32 +26,86 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/netwatch-dev/netwatch/internal/stats"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 )
 
-// The known traffic: burstCount bursts of burstFrames UDP frames from A to
-// B, burstPause apart. A burst starts above 5 MB/s (5 kB in a 1 ms bin)
-// and ends after 50 quiet bins, so a sender descheduled for a few
-// milliseconds does not split one.
+// The known traffic: burstCount bursts from A to B, burstPause apart,
+// each one UDP datagram of burstPayload bytes, which the kernel sends as
+// about 45 IP fragments within one system call: no scheduling delay can
+// split a burst, however busy the machine. A burst (about 65 kB in one
+// or two 1 ms bins) starts above 1 MB/s (1 kB in a 1 ms bin, less than one
+// fragment, so every bin that holds a fragment is above it and the event
+// holds the whole datagram) and ends after 50 quiet bins.
 const (
 	burstCount   = 4
-	burstFrames  = 300
-	burstPayload = 1400
+	burstPayload = 65000
 	burstPause   = 300 * time.Millisecond
 	settle       = 15 * time.Second // bound of every wait for a value
 )
 
-var burstFlags = []string{"--burst-threshold", "5MB", "--burst-end", "2MB", "--burst-gap", "50"}
+var burstFlags = []string{"--burst-threshold", "1MB", "--burst-end", "500kB", "--burst-gap", "50"}
 
-func sendBursts(t *testing.T, p *netnstest.Pair) {
+// sendBursts sends the bursts and returns the kernel's own tx counters of
+// A's veth for each (nothing else crosses the pair).
+func sendBursts(t *testing.T, p *netnstest.Pair) []stats.Counters {
 	t.Helper()
+	var rx, tx *net.UDPConn
+	if err := p.B.Do(func() (err error) {
+		rx, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.AddrB.AsSlice()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	go func() { // drain, so B's socket buffer never overflows
+		buf := make([]byte, 1<<16)
+		for {
+			if _, err := rx.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	if err := p.A.Do(func() (err error) {
+		tx, err = net.DialUDP("udp4", &net.UDPAddr{IP: p.AddrA.AsSlice()}, rx.LocalAddr().(*net.UDPAddr))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	payload := make([]byte, burstPayload)
+	var out []stats.Counters
 	for i := range burstCount {
 		if i > 0 {
 			time.Sleep(burstPause)
 		}
-		p.SendUDP(t, netnstest.A, burstFrames, burstPayload)
+		before, err := p.A.LinkStats(p.IfA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Write(payload); err != nil {
+			t.Fatal(err)
+		}
+		after, err := p.A.LinkStats(p.IfA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := stats.Delta(before, after)
+		if d.TxPackets < 40 || d.RxBytes != 0 {
+			t.Fatalf("burst %d: the kernel counted %+v, want about 45 fragments out and nothing in", i, d)
+		}
+		out = append(out, d)
 	}
+	return out
+}
+
+func sum(cs []stats.Counters) (c stats.Counters) {
+	for _, d := range cs {
+		c.TxBytes += d.TxBytes
+		c.TxPackets += d.TxPackets
+	}
+	return c
 }
 
 // nsClient is an HTTP client whose connections are made inside ns.
@@ -156,16 +210,20 @@ func TestServeEndToEnd(t *testing.T) {
 	hc := nsClient(p.A)
 	proms := []*promServer{startPrometheus(t, p.A, 9090), startPrometheus(t, p.A, 9091)}
 	srv := startNetwatch(t, p.A, append([]string{"serve", "-i", p.IfA, "-n", "100ms", "--peak-window", "10s"}, burstFlags...)...)
-	waitFor(t, "serve up", func() string {
+	// The port opens before anything is attached; the device's counters
+	// appear with the first sample, once the programs count.
+	waitFor(t, "serve counting", func() string {
 		if _, err := hc.Get("http://127.0.0.1:9977/"); err != nil {
 			return err.Error() + "; stderr: " + srv.stderrIfDone()
 		}
+		mfs, _ := scrape(t, hc, "")
+		if series(mfs, "netwatch_network_transmit_bytes_total", p.IfA) == nil {
+			return "no counters for " + p.IfA + " yet"
+		}
 		return ""
 	})
-	sendBursts(t, p)
-
-	frame := float64(netnstest.UDPFrameLen(burstPayload))
-	wantBytes, wantPackets := burstCount*burstFrames*frame, float64(burstCount*burstFrames)
+	sent := sum(sendBursts(t, p))
+	wantBytes, wantPackets := float64(sent.TxBytes), float64(sent.TxPackets)
 	var mfs map[string]*dto.MetricFamily
 	waitFor(t, "counters and bursts", func() string {
 		mfs, _ = scrape(t, hc, protoAccept)
@@ -192,7 +250,7 @@ func TestServeEndToEnd(t *testing.T) {
 		if info == nil || labelsOf(info) != "attach=tcx,backend=ebpf,resolution=1ms" {
 			t.Errorf("netwatch_info %v", info)
 		}
-		if peak := num(series(mfs, "netwatch_network_transmit_peak_bin_rate_bytes_per_second", p.IfA)); peak < 5e6 {
+		if peak := num(series(mfs, "netwatch_network_transmit_peak_bin_rate_bytes_per_second", p.IfA)); peak < burstPayload/2*1000 {
 			t.Errorf("peak bin rate %v, want above the threshold", peak)
 		}
 	})
@@ -347,8 +405,27 @@ func (ps *promServer) query(hc *http.Client, expr string) (float64, error) {
 func TestWatchEventsEndToEnd(t *testing.T) {
 	p := netnstest.NewPair(t)
 	c := startNetwatch(t, p.A, append([]string{"watch", "--events", "-i", p.IfA, "-n", "100ms"}, burstFlags...)...)
-	time.Sleep(500 * time.Millisecond) // attached (the first bins start after start-up)
-	sendBursts(t, p)
+	// watch --events prints nothing until a burst ends, so probe bursts
+	// are sent until one is seen (the first may have started before the
+	// programs were attached); the real ones follow.
+	for probes := 0; ; probes++ {
+		if probes == 20 {
+			t.Fatalf("no event after %d probe bursts; stderr: %s", probes, c.stderrIfDone())
+		}
+		p.SendUDP(t, netnstest.A, 100, 1400)
+		select {
+		case line, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("stream ended; stderr: %s", c.stderrIfDone())
+			}
+			t.Logf("probe event: %s", line)
+		case <-time.After(time.Second):
+			continue
+		}
+		break
+	}
+	time.Sleep(burstPause)
+	sent := sendBursts(t, p)
 	type event struct {
 		Interface, Direction, Reason, Start, End string
 		Bytes, Packets, Bins                     uint64
@@ -371,14 +448,13 @@ func TestWatchEventsEndToEnd(t *testing.T) {
 	if code := c.wait(t); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	frame := uint64(netnstest.UDPFrameLen(burstPayload))
 	prevEnd := ""
 	for i, e := range evs {
 		if e.Interface != p.IfA || e.Direction != "tx" || e.Reason != "quiet" || e.LostBins != 0 {
 			t.Errorf("event %d: %+v", i, e)
 		}
-		if e.Bytes != burstFrames*frame || e.Packets != burstFrames {
-			t.Errorf("event %d: %d bytes, %d packets; want exactly one burst: %d, %d", i, e.Bytes, e.Packets, burstFrames*frame, burstFrames)
+		if e.Bytes != sent[i].TxBytes || e.Packets != sent[i].TxPackets {
+			t.Errorf("event %d: %d bytes, %d packets; want exactly the burst's: %d, %d", i, e.Bytes, e.Packets, sent[i].TxBytes, sent[i].TxPackets)
 		}
 		if e.DurationNs != int64(e.Bins)*int64(time.Millisecond) || e.Bins == 0 {
 			t.Errorf("event %d: duration %d ns over %d bins", i, e.DurationNs, e.Bins)
