@@ -33,7 +33,7 @@ func commonFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"x"}, EnvVars: env("EXCLUDE"), Category: catSelect,
 			Usage: "skip interfaces matching `NAME` (shell glob; repeat or comma-separate)"},
 		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: backend.Auto, EnvVars: env("BACKEND"), Category: catBackend,
-			Usage: "counter source: " + strings.Join(backend.Names, ", ") + " (auto: ebpf, else procfs with a notice; sysctl on macOS)"},
+			Usage: "counter source: " + strings.Join(backend.Names, ", ") + " (auto: ebpf, else netlink, else procfs, with a notice; sysctl on macOS)"},
 		&cli.StringFlag{Name: "attach", Value: "auto", EnvVars: env("ATTACH"), Category: catBackend,
 			Usage: "how the ebpf backend attaches: auto (TCX, else legacy tc), tcx, tc, or xdp (XDP rx + tc tx)"},
 		&cli.StringFlag{Name: "xdp-mode", Value: "driver", EnvVars: env("XDP_MODE"), Category: catBackend,

@@ -17,13 +17,14 @@ import (
 // Backend names.
 const (
 	Auto   = "auto"
-	EBPF   = "ebpf"
-	Procfs = "procfs"
+	EBPF    = "ebpf"
+	Netlink = "netlink"
+	Procfs  = "procfs"
 	Sysctl = "sysctl"
 )
 
 // Names lists the values --backend accepts.
-var Names = []string{Auto, EBPF, Procfs, Sysctl}
+var Names = []string{Auto, EBPF, Netlink, Procfs, Sysctl}
 
 // ErrUnavailable is wrapped by errors for a backend that cannot run on this
 // system at all (wrong OS).

@@ -6,13 +6,16 @@ import (
 
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf"
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
+	"github.com/netwatch-dev/netwatch/internal/backend/netlink"
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/backend/sysctl"
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
-// preference is the order auto tries.
-var preference = []string{EBPF, Procfs}
+// preference is the order auto tries: exact per-packet counters, then the
+// kernel's counters in one netlink dump, then /proc/net/dev as the last
+// resort (a kernel before 4.7, a seccomp filter without netlink sockets).
+var preference = []string{EBPF, Netlink, Procfs}
 
 func openNamed(ctx context.Context, name string, opts Options) (Backend, error) {
 	switch name {
@@ -23,6 +26,8 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 			XDPMode:    opts.XDPMode,
 			Resolution: opts.Resolution,
 		})
+	case Netlink:
+		return netlink.Open(netlink.Options{Selector: opts.Selector})
 	case Procfs:
 		return procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
 	case Sysctl:
@@ -44,6 +49,12 @@ func hostCheck(name string, opts Options) (stats.Source, error) {
 	switch name {
 	case EBPF:
 		return ebpf.Check(opts.Attach)
+	case Netlink:
+		b, err := netlink.Open(netlink.Options{Selector: opts.Selector})
+		if err != nil {
+			return stats.Source{}, err
+		}
+		return b.Source(), b.Close()
 	case Procfs:
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
 		if err != nil {
