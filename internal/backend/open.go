@@ -16,11 +16,11 @@ import (
 
 // Backend names.
 const (
-	Auto   = "auto"
+	Auto    = "auto"
 	EBPF    = "ebpf"
 	Netlink = "netlink"
 	Procfs  = "procfs"
-	Sysctl = "sysctl"
+	Sysctl  = "sysctl"
 )
 
 // Names lists the values --backend accepts.

@@ -71,13 +71,13 @@ func Open(opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("netlink: socket timeout: %w", err)
 	}
 	b := &Backend{
-		sel:   opts.Selector,
-		sock:  &nl.SocketHandle{Socket: s},
+		sel:    opts.Selector,
+		sock:   &nl.SocketHandle{Socket: s},
 		sub:    sub,
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
-		names: make(map[int]string),
-		stale: true,
+		names:  make(map[int]string),
+		stale:  true,
 	}
 	b.req = b.newRequest(unix.RTM_GETSTATS, statsRequest())
 	go b.follow()
