@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare run clean cross
+.PHONY: all build test lint generate bench compare run clean cross fuzz
 
 all: build
 
@@ -54,6 +54,12 @@ bench:
 	$(GO) test -run '^$$' -bench Read -benchtime 200x -count 1 ./internal/backend/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./internal/backend/ebpf/
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/
+
+## fuzz: every go test -fuzz target for FUZZTIME each (CI: 10s), seed
+## corpora in the targets and testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz:
+	GO=$(GO) scripts/fuzz $(FUZZTIME)
 
 ## compare: netwatch side by side with ifstat, bwm-ng, sar, bmon, nload on a
 ## veth pair in namespaces it creates (root; installs the peers with apt-get).

@@ -43,15 +43,9 @@ func watchAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return usagef("unexpected argument %q (see 'netwatch --help')", c.Args().First())
 	}
-	interval, err := parseInterval("interval", c.Duration("interval"))
+	interval, err := watchTiming(c)
 	if err != nil {
 		return err
-	}
-	if c.Int("count") < 0 {
-		return usagef("--count %d: must be 0 or more", c.Int("count"))
-	}
-	if c.Duration("duration") < 0 {
-		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
 	}
 	format, err := streamFormat(c)
 	if err != nil {
@@ -71,6 +65,20 @@ func watchAction(c *cli.Context) error {
 		err = cerr
 	}
 	return quietPipe(err)
+}
+
+// watchTiming validates --interval, --count and --duration.
+func watchTiming(c *cli.Context) (interval time.Duration, err error) {
+	if interval, err = parseInterval("interval", c.Duration("interval")); err != nil {
+		return 0, err
+	}
+	if c.Int("count") < 0 {
+		return 0, usagef("--count %d: must be 0 or more", c.Int("count"))
+	}
+	if c.Duration("duration") < 0 {
+		return 0, usagef("--duration %v: must be 0 or more", c.Duration("duration"))
+	}
+	return interval, nil
 }
 
 // streamFormat reads --format and --json (the same as --format ndjson).
