@@ -25,6 +25,7 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 			Attach:     opts.Attach,
 			XDPMode:    opts.XDPMode,
 			Resolution: opts.Resolution,
+			BinsMemory: opts.BinsMemory,
 		})
 	case Netlink:
 		return netlink.Open(netlink.Options{Selector: opts.Selector})
