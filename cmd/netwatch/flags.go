@@ -40,6 +40,8 @@ func commonFlags() []cli.Flag {
 			Usage: "XDP attach mode with --attach xdp: driver or generic"},
 		&cli.StringFlag{Name: "proc-root", Value: "/proc", EnvVars: env("PROC_ROOT"), Category: catBackend,
 			Usage: "where procfs is mounted, for the procfs backend (e.g. a host's /proc inside a container)"},
+		&cli.StringFlag{Name: "netns", EnvVars: env("NETNS"), Category: catSelect,
+			Usage: "sample another network namespace: `NAME` (ip netns), a PATH (/proc/PID/ns/net) or pid:PID; every interface then carries it (needs CAP_SYS_ADMIN)"},
 		&cli.StringFlag{Name: "log-level", Value: "warn", EnvVars: env("LOG_LEVEL"),
 			Usage: "diagnostics on stderr: debug, info, warn or error"},
 	}
