@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare cost run clean cross fuzz
+.PHONY: all build test lint generate bench compare cost run clean cross fuzz soak
 
 all: build
 
@@ -60,6 +60,13 @@ bench:
 FUZZTIME ?= 10s
 fuzz:
 	GO=$(GO) scripts/fuzz $(FUZZTIME)
+
+## soak: 10 minutes (SOAK=2m for less) of watch at 1 ms bins on a veth pair
+## with continuous traffic and veth pairs coming and going; prints lost bins,
+## RSS and thread trend, and totals against the kernel (root).
+SOAK ?= 10m
+soak:
+	GO=$(GO) scripts/soak/soak.sh $(SOAK)
 
 ## compare: netwatch side by side with ifstat, bwm-ng, sar, bmon, nload on a
 ## veth pair in namespaces it creates (root; installs the peers with apt-get).
