@@ -32,7 +32,7 @@ func FuzzDurationFlags(f *testing.F) {
 				cmd.Action = func(c *cli.Context) error {
 					acted = true
 					var err error
-					got, err = watchTiming(c)
+					got, err = parseStreamArgs(c, "netwatch")
 					return err
 				}
 			}
