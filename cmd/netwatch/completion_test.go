@@ -137,7 +137,7 @@ func TestCompletionWords(t *testing.T) {
 		{[]string{"--bogus", "--int"}, []string{"--interval", "--interface"}},
 		{[]string{"-n"}, []string{"-n"}},
 		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--bins-memory", "--burst-threshold", "--json", "--units", "--iec",
-			"--interface", "--exclude", "--backend", "--attach", "--xdp-mode", "--proc-root", "--log-level", "--help"}},
+			"--interface", "--exclude", "--backend", "--attach", "--xdp-mode", "--proc-root", "--netns", "--log-level", "--help"}},
 	}
 	for _, tt := range tests {
 		got := complete(t, tt.words...)
