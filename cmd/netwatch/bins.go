@@ -32,6 +32,9 @@ func binFlags() []cli.Flag {
 			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
 				"coarser than one bin, report peak, p99 and (with --burst-threshold) bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+		&cli.StringFlag{Name: "bins-memory", Value: "64MiB", EnvVars: env("BINS_MEMORY"), Category: catTiming,
+			Usage: "most memory the ebpf backend's ring buffer of completed bins may take (`SIZE`: 512KiB, 64MiB, 1GiB); " +
+				"it is sized for the interval at the interfaces' record rate and grows with it up to this bound"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
 			Usage: "count bins above this rate as bursts: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
 				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +
@@ -41,6 +44,7 @@ func binFlags() []cli.Flag {
 
 type binOptions struct {
 	resolution time.Duration
+	memory     uint64 // --bins-memory in bytes
 	// threshold is an absolute rate in bytes/s, or 0 with percent set.
 	threshold float64
 	percent   float64
@@ -53,6 +57,10 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 	o := binOptions{resolution: c.Duration("resolution")}
 	if o.resolution != 0 && (o.resolution < minResolution || o.resolution > maxResolution) {
 		return o, usagef("--resolution %v is out of range: use %v to %v, or 0 for no bins", o.resolution, minResolution, maxResolution)
+	}
+	var err error
+	if o.memory, err = parseSize(c.String("bins-memory")); err != nil {
+		return o, usagef("--bins-memory: %v", err)
 	}
 	t := strings.TrimSpace(c.String("burst-threshold"))
 	switch {
@@ -88,6 +96,13 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 		if got := time.Duration(k) * bs.Resolution(); got != interval {
 			fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: interval %v rounded to %v (%d bins of %v)\n", interval, got, k, bs.Resolution())
 		}
+		if sz, ok := be.(binSizer); ok {
+			plan, err := sz.SizeBins(time.Duration(k)*bs.Resolution(), o.memory)
+			if err != nil {
+				return failedBins{bs, err}, true
+			}
+			slog.Info("bins: " + plan)
+		}
 		return bs, true
 	}
 	if (c.IsSet("resolution") && o.resolution > 0) || o.threshold > 0 || o.percent > 0 {
@@ -95,6 +110,49 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 			"--resolution and --burst-threshold do not apply; resolution is the poll interval\n", be.Source().Backend)
 	}
 	return nil, false
+}
+
+// binSizer is a backend whose storage of bins is sized for the sample
+// interval within a memory bound (ebpf).
+type binSizer interface {
+	SizeBins(interval time.Duration, bound uint64) (string, error)
+}
+
+// failedBins reports why the bins cannot be sized on the first read, so the
+// command fails with that one line (exit 1) after detaching.
+type failedBins struct {
+	sampler.BinReader
+	err error
+}
+
+func (f failedBins) ReadBins() (stats.Bins, error) { return stats.Bins{}, f.err }
+
+// sizeUnits are the suffixes parseSize accepts, all powers of 1024; a
+// longer suffix comes before any suffix of it.
+var sizeUnits = []struct {
+	suffix string
+	mult   uint64
+}{
+	{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"kB", 1 << 10},
+	{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"k", 1 << 10}, {"B", 1},
+}
+
+// parseSize parses a byte size: a number with an optional unit of
+// sizeUnits (512KiB, 64MiB, 1GiB; 64M and 64MB mean 64MiB too).
+func parseSize(s string) (uint64, error) {
+	t, mult := strings.TrimSpace(s), uint64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q: want a size such as 512KiB, 64MiB or 1GiB", s)
+	}
+	return n * mult, nil
 }
 
 // config builds the bin sampler's configuration. A percentage threshold on

@@ -118,7 +118,7 @@ func TestCompletionEveryFlagPrefix(t *testing.T) {
 // TestCompletionWords: without an option being typed, the next word is a
 // command until one was given; nothing is offered after "--".
 func TestCompletionWords(t *testing.T) {
-	commands := []string{"watch", "snapshot", "list", "completion", "help"}
+	commands := []string{"watch", "top", "snapshot", "list", "completion", "help"}
 	tests := []struct {
 		words []string
 		want  []string
@@ -136,7 +136,7 @@ func TestCompletionWords(t *testing.T) {
 		{[]string{"nosuch", "--w"}, []string{"--window"}},
 		{[]string{"--bogus", "--int"}, []string{"--interval", "--interface"}},
 		{[]string{"-n"}, []string{"-n"}},
-		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--burst-threshold", "--json", "--units", "--iec",
+		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--bins-memory", "--burst-threshold", "--json", "--units", "--iec",
 			"--interface", "--exclude", "--backend", "--attach", "--xdp-mode", "--proc-root", "--log-level", "--help"}},
 	}
 	for _, tt := range tests {

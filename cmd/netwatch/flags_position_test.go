@@ -129,8 +129,8 @@ func TestOptionsInEveryPosition(t *testing.T) {
 			targets = append(targets, target{cmd.Name, cmd.Name, cmd.Flags})
 		}
 	}
-	if len(targets) != 5 {
-		t.Fatalf("%d targets, want the app and its four commands", len(targets))
+	if len(targets) != 6 {
+		t.Fatalf("%d targets, want the app and its five commands", len(targets))
 	}
 	checked := 0
 	for _, tg := range targets {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -24,6 +25,10 @@ type sampling struct {
 	plan  backend.Plan
 	bins  binOptions
 	table output.TableOptions
+	// retime, when set, changes the interval while run runs (top's +/-):
+	// the sampler loop restarts on the backend that stays open, so nothing
+	// is detached and the counters go on.
+	retime <-chan time.Duration
 }
 
 func parseSampling(c *cli.Context) (sampling, error) {
@@ -42,6 +47,7 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
 	if s.bins.threshold > 0 {
 		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.threshold), "bytes_per_sec", s.bins.threshold)
@@ -64,11 +70,17 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	}
 	defer be.Close()
 	emit = noticeEmptySelection(c, emit)
-	if bins, ok := binSource(c, be, s.bins, interval); ok {
-		return sampler.RunBins(c.Context, bins, s.bins.config(interval, count, duration, s.log, c.App.ErrWriter), emit)
+	loop := func(ctx context.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
+		if bins, ok := binSource(c, be, s.bins, interval); ok {
+			return sampler.RunBins(ctx, bins, s.bins.config(interval, count, duration, s.log, c.App.ErrWriter), emit)
+		}
+		cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
+		return sampler.Run(ctx, be, cfg, emit)
 	}
-	cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
-	return sampler.Run(c.Context, be, cfg, emit)
+	if s.retime == nil {
+		return loop(c.Context, interval, count, duration, emit)
+	}
+	return retimed(c.Context, s.retime, interval, count, duration, emit, loop)
 }
 
 // noticeEmptySelection wraps emit: when the first sample has no interface,
