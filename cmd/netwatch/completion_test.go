@@ -118,7 +118,7 @@ func TestCompletionEveryFlagPrefix(t *testing.T) {
 // TestCompletionWords: without an option being typed, the next word is a
 // command until one was given; nothing is offered after "--".
 func TestCompletionWords(t *testing.T) {
-	commands := []string{"watch", "top", "snapshot", "list", "report", "plot", "completion", "help"}
+	commands := []string{"watch", "top", "snapshot", "list", "record", "report", "plot", "completion", "help"}
 	tests := []struct {
 		words []string
 		want  []string

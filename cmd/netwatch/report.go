@@ -94,6 +94,11 @@ func recordingArgs(c *cli.Context) ([]string, error) {
 	if !c.Args().Present() {
 		return nil, usagef("no recording given: name the files or directories `netwatch record` wrote (see 'netwatch %s --help')", c.Command.Name)
 	}
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			return nil, usagef("%s after a file: options go before the files (netwatch %s %s FILE...)", a, c.Command.Name, a)
+		}
+	}
 	return c.Args().Slice(), nil
 }
 

@@ -88,6 +88,9 @@ func createNDJSON(path string, f Format, meta Meta) (*ndjsonWriter, error) {
 	for _, ifc := range meta.Interfaces {
 		w.seen.add(ifc.Name, ifc.Index)
 	}
+	if meta.Interfaces == nil {
+		meta.Interfaces = []Interface{}
+	}
 	if err := w.writeJSON("meta", meta); err != nil {
 		w.Abort()
 		return nil, err

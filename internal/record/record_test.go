@@ -435,3 +435,24 @@ func TestCapture(t *testing.T) {
 		})
 	}
 }
+
+// TestOneBinSamples: samples of exactly one in-kernel bin are recorded
+// with the bin's counts (from its rates), whatever the cumulative
+// counters say (they are read when the sample is emitted).
+func TestOneBinSamples(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	rec, _ := NewRecorder(Config{Path: path, Meta: testMeta(), Wall: fakeWall})
+	for i := range 3 {
+		s := stats.Sample{Time: wall0.Add(time.Duration(i+1) * time.Millisecond), Interval: time.Millisecond, Resolution: time.Millisecond, ExactBins: true,
+			Interfaces: []stats.InterfaceSample{{Name: "lo", Index: 1, Counters: stats.Counters{RxBytes: 5000, RxPackets: 5},
+				Rates: stats.Rates{RxBytesPerSec: 1.5e6, RxPacketsPerSec: 1000}}}}
+		if err := rec.Sample(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.Close()
+	rep, _ := readReport(t, []string{path}, Range{})
+	if ir := rep.Interfaces[0]; ir.Rx.Bytes != 4500 || ir.Rx.Packets != 3 || ir.Bins != 3 {
+		t.Fatalf("%+v", ir)
+	}
+}

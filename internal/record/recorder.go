@@ -143,13 +143,25 @@ func (r *Recorder) Burst(e Event) error {
 // interface with what it counted over the sample's interval, from the
 // difference of the backend's cumulative counters (for an interface's
 // first sample, from its rates).
+//
+// A sample of exactly one in-kernel bin (ExactBins, Interval equal to
+// Resolution) is that bin: its counts come from its rates, which the
+// sampler computed from the bin's own counts (its cumulative counters are
+// read when the sample is emitted, not at the bin's end).
 func (r *Recorder) Sample(s stats.Sample) error {
+	if s.Backend != "" {
+		r.cfg.Meta.Backend, r.cfg.Meta.Attach = s.Backend, s.Attach
+	}
 	start := s.Time.Add(-s.Interval).UTC()
+	oneBin := s.ExactBins && s.Interval == s.Resolution
 	for _, is := range s.Interfaces {
 		var d stats.Counters
 		prev, ok := r.prev[is.Index]
-		if ok {
+		if ok && !oneBin {
 			d, ok = stats.Delta(prev, is.Counters)
+		}
+		if oneBin {
+			ok = false
 		}
 		if !ok {
 			sec := s.Interval.Seconds()
