@@ -21,7 +21,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, errInterrupted) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "netwatch: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "netwatch: %s\n", shorten(escapeControls(oneLine(err.Error()))))
 	if isUsage(err) {
 		return 2
 	}

@@ -48,6 +48,8 @@ var debianPackages = map[string]string{
 	"bpftool": "bpftool",
 	"ethtool": "ethtool",
 	"ip":      "iproute2",
+	"node":    "nodejs",
+	"npm":     "npm",
 	// prometheus, promtool: the serve tests (a real server, check metrics).
 	"prometheus": "prometheus",
 	"promtool":   "prometheus",
