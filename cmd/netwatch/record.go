@@ -24,7 +24,7 @@ func recordCommand() *cli.Command {
 			Usage: "write the recording to `FILE`; the format follows the name: .parquet, .ndjson, .ndjson.zst or .ndjson.gz (required unless --on-burst)"},
 		&cli.StringFlag{Name: "on-burst", EnvVars: env("ON_BURST"), Category: catOutput,
 			Usage: "for each burst, write the bins from --before ahead of it to --after past it into a file of its own in `DIR` " +
-				"(created if missing), named INTERFACE-<window start, UTC>.parquet; overlapping windows make one file; " +
+				"(created if missing), named INTERFACE-<window start, UTC>.parquet (or --capture-format); overlapping windows make one file; " +
 				"one line per capture on stdout; needs --burst-threshold and the ebpf backend's bins; with or without -o"},
 		&cli.DurationFlag{Name: "before", Value: 2 * time.Second, EnvVars: env("BEFORE"), Category: catOutput,
 			Usage: "--on-burst: how much of the bin stream ahead of a burst each capture holds (kept in memory), 0 to 1m"},
@@ -44,7 +44,7 @@ func recordCommand() *cli.Command {
 	flags = append(flags, binFlags()...)
 	return &cli.Command{
 		Name:  "record",
-		Usage: "record the bin stream (one row per bin and interface) to Parquet or NDJSON",
+		Usage: "record the bin stream (one row per bin and interface) to Parquet or NDJSON, or the window around each burst",
 		Description: "Records every in-kernel time bin of every selected interface (with the ebpf backend;\n" +
 			"otherwise one row per --interval sample) with a metadata block (host, kernel, backend,\n" +
 			"attach mode, resolution, interfaces, netwatch version). Read it back with `netwatch report`\n" +
@@ -53,8 +53,14 @@ func recordCommand() *cli.Command {
 			"crash loses at most the current period. NDJSON is flushed every --interval (at least\n" +
 			"every second): a crash loses at most that. A full disk ends the recording with an error;\n" +
 			"the files written before stay valid.\n\n" +
+			"With --on-burst DIR (and --burst-threshold) it keeps the last --before of bins in memory\n" +
+			"and writes, for each burst, the bins from --before ahead of it to --after past its end to\n" +
+			"DIR/INTERFACE-<window start, UTC>.parquet (--capture-format: parquet by default, or an\n" +
+			"NDJSON format), one file for windows that overlap, and prints one line per capture on\n" +
+			"stdout, beside the other status lines; -o is then optional (with it, both happen).\n\n" +
 			"   netwatch record -i eth0 -o eth0.parquet -d 1h\n" +
-			"   netwatch record -i eth0 -o /var/lib/netwatch/eth0.parquet --rotate 10m",
+			"   netwatch record -i eth0 -o /var/lib/netwatch/eth0.parquet --rotate 10m\n" +
+			"   netwatch record -i eth0 --burst-threshold 800Mbit --on-burst /var/lib/netwatch/bursts",
 		Flags:        append(flags, commonFlags()...),
 		Action:       recordAction,
 		OnUsageError: onUsageError,
