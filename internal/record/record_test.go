@@ -481,3 +481,34 @@ func TestOneBinSamples(t *testing.T) {
 		t.Fatalf("%+v", ir)
 	}
 }
+
+// A link that stays above the threshold is cut into captures of at most
+// MaxWindow, so the bins held in memory stay bounded.
+func TestCaptureBoundedWindow(t *testing.T) {
+	fs := newFakeStream(1_000_000, 2_000, []fakeBurst{{index: 7, dir: "rx", first: 1_000_100, len: 1_500, bytes: 50_000}})
+	var caps []Capture
+	c := NewCapturer(CaptureConfig{Dir: t.TempDir(), Format: NDJSON, Before: 50 * time.Millisecond, After: 50 * time.Millisecond,
+		MaxWindow: 400 * time.Millisecond, Meta: testMeta(), Wall: fakeWall, Captured: func(c Capture) { caps = append(caps, c) }})
+	fs.feed(t, c.Bin, c.Burst, nil)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// 50 ms before + 1,500 ms + 50 ms after = 1,600 bins: four captures.
+	if len(caps) != 4 {
+		t.Fatalf("%d captures of a 1.5 s burst with a 400 ms limit, want 4", len(caps))
+	}
+	var rows int
+	for _, cp := range caps {
+		n := 0
+		if _, err := Read([]string{cp.Path}, Range{}, func(Row) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n > 400 {
+			t.Errorf("%s holds %d bins, more than the 400 ms limit", cp.Path, n)
+		}
+		rows += n
+	}
+	if rows != 1_600 {
+		t.Errorf("captures hold %d bins together, want the 1,600 of the window", rows)
+	}
+}
