@@ -29,7 +29,8 @@
 # and the sender's CPU time per packet sent (/proc/PID/schedstat), which on a
 # shared host moves less than packets per second do.
 # Target (issue 8): with 1 ms bins, <= 3% fewer packets per second than off.
-# Exits 1 if missed (TARGETS=0 only prints).
+# Exits 1 if missed, or if the off rounds alone spread by more than 9% (then
+# the target cannot be judged: "INCONCLUSIVE"); TARGETS=0 only prints.
 #
 # Usage: sudo bash scripts/cost/pps.sh   (or: make cost-pps)
 # Knobs: ROUNDS=5 WINDOW=5 (seconds) PAYLOAD=18 (bytes: 64-byte frames)
@@ -230,7 +231,19 @@ for c in ("off", "bins", "res0"):
           f"{paired[c]:.3f} ({(paired[c] - 1) * 100:+5.1f}%)  {nsp[c]:>13.0f}  "
           f"{nsp_paired[c]:.3f} ({(nsp_paired[c] - 1) * 100:+.1f}%)")
 loss = (1 - med["bins"] / med["off"]) * 100
-ok = loss <= 3
-print(f"\ntargets\n  {'ok  ' if ok else 'MISS'}  1 ms bins: {loss:.1f}% fewer packets per second than off, medians (target <= 3%)")
+# How much the off windows alone vary: a 3% effect cannot be judged when the
+# host moves the baseline by more than 3x that between rounds.
+offs = [r[0] for r in by["off"]]
+spread = (max(offs) - min(offs)) / med["off"] * 100
+print(f"\nnoise: off rounds span {min(offs):.0f}..{max(offs):.0f} pps, {spread:.0f}% of their median; "
+      f"load average {open('/proc/loadavg').read().split()[0]}")
+print("\ntargets")
+if spread > 9:
+    ok = False
+    print(f"  ????  1 ms bins: {-loss:+.1f}% packets per second vs off (medians): INCONCLUSIVE, the baseline "
+          f"varies by {spread:.0f}% between rounds (target <= 3% fewer; rerun on a quiet host)")
+else:
+    ok = loss <= 3
+    print(f"  {'ok  ' if ok else 'MISS'}  1 ms bins: {-loss:+.1f}% packets per second vs off, medians (target: no more than 3% fewer)")
 sys.exit(0 if ok or sys.argv[2] != "1" else 1)
 PY

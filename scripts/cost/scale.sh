@@ -8,7 +8,7 @@
 #   CPU      netwatch's time on CPU (all threads, /proc/PID/task/*/schedstat)
 #            per second of the steady run, as % of one core
 #   lost     lost_bins summed over every interface of every sample
-#   RSS      VmRSS every 10 s from the first sample: first, max, last
+#   RSS      VmRSS (and RssAnon) every 10 s from the first sample
 # Traffic: a small Go program (built here) writes 60-byte Ethernet frames
 # (EtherType 0x88B5, local experimental; the peer drops them after counting)
 # with one AF_PACKET socket to the a-end of each pair in turn, RATE frames per
@@ -149,7 +149,9 @@ kill -0 "$GEN" 2>/dev/null || die "traffic generator exited: $(cat "$WORK/gen.er
 
 # usage PID: ns on CPU, summed over its threads
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
-rss_kib() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status 2>/dev/null; }
+# rss_kib PID: "VmRSS RssAnon" in KiB (RSS includes the touched pages of the
+# mapped BPF maps; RssAnon is the Go heap, stacks and runtime)
+rss_kib() { awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} END {print r, a}' /proc/"$1"/status 2>/dev/null; }
 
 start=$(date +%s%N)
 "$NETWATCH" watch --netns "$NS" -b ebpf --attach "$ATTACH" -n 1s --resolution 1ms -f ndjson -i 'nsa*,nsb*' \
@@ -197,7 +199,9 @@ if samples:
     last = samples[-1]["interfaces"]
     tx = sum(i["tx_packets"] for i in last if i["name"].startswith("nsa"))
     rx = sum(i["rx_packets"] for i in last if i["name"].startswith("nsb"))
-rss = [tuple(map(int, l.split())) for l in open(rssf) if len(l.split()) == 2]
+rows = [tuple(map(int, l.split())) for l in open(rssf) if len(l.split()) == 3]
+rss = [(t, r) for t, r, _ in rows]
+anon = {t: a for t, _, a in rows}
 base = next((r for t, r in rss if t >= 30), rss[0][1])
 cpu_pct = int(cpu) / int(wall) * 100
 attach = int(attach_ms) / 1000
@@ -205,7 +209,7 @@ print(f"\n{len(samples)} samples, interfaces per sample: min {min(per, default=0
 print(f"attach: first sample {attach:.2f} s after start (attach + baseline ~{attach - 1:.2f} s)")
 print(f"CPU: {int(cpu) / 1e6:.0f} ms over {int(wall) / 1e9:.0f} s = {cpu_pct:.2f}% of one core")
 print(f"lost bins: {lost}")
-print("RSS KiB (s after first sample: KiB): " + ", ".join(f"{t}: {r}" for t, r in rss if t % 30 == 0 or t == rss[-1][0]))
+print("RSS KiB (s after first sample: VmRSS/RssAnon): " + ", ".join(f"{t}: {r}/{anon[t]}" for t, r in rss if t % 30 == 0 or t == rss[-1][0]))
 print(f"RSS: at 30 s {base} KiB, max {max(r for _, r in rss)} KiB, last {rss[-1][1]} KiB ({(rss[-1][1] / base - 1) * 100:+.1f}%)")
 print(f"frames: generator sent {sent}; netwatch counted (last sample; each interface from its own attach) a-ends tx {tx}, b-ends rx {rx}")
 err = open(errf).read().strip()
