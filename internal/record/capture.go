@@ -33,7 +33,9 @@ type Capture struct {
 	Window    Window
 	Bins      int
 	Bursts    []Burst
-	// Short: the recording ended before the window did.
+	// Short: the recording ended before the window did. (A window whose
+	// start precedes the first bin seen starts at that bin: Window.From
+	// is always the first row's start.)
 	Short bool
 }
 
@@ -178,6 +180,9 @@ func (c *Capturer) write(st *capIface, final bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	// A burst less than Before after the first bin seen: the window
+	// starts where the bins do.
+	st.from = max(st.from, rows[0].Number)
 	win := Window{
 		From: c.cfg.Wall(time.Duration(st.from) * st.width).UTC(),
 		To:   c.cfg.Wall(time.Duration(st.until) * st.width).UTC(),

@@ -436,6 +436,31 @@ func TestCapture(t *testing.T) {
 	}
 }
 
+// TestCaptureEarlyBurst: a burst less than Before after the first bin
+// seen is captured from that bin, and the window says so.
+func TestCaptureEarlyBurst(t *testing.T) {
+	fs := newFakeStream(1_000_000, 300, []fakeBurst{{index: 7, dir: "rx", first: 1_000_010, len: 2, bytes: 50_000}})
+	var caps []Capture
+	c := NewCapturer(CaptureConfig{Dir: t.TempDir(), Format: NDJSON, Before: 100 * time.Millisecond, After: 50 * time.Millisecond,
+		Meta: testMeta(), Wall: fakeWall, Captured: func(c Capture) { caps = append(caps, c) }})
+	fs.feed(t, c.Bin, c.Burst, nil)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(caps) != 1 {
+		t.Fatalf("%d captures", len(caps))
+	}
+	from := fakeWall(1_000_000 * time.Millisecond)
+	var rows []Row
+	rec, err := Read([]string{caps[0].Path}, Range{}, func(r Row) error { rows = append(rows, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := rec.Files[0].Meta.Capture; w == nil || !w.From.Equal(from) || !caps[0].Window.From.Equal(from) || len(rows) != 62 || !rows[0].Time.Equal(from) {
+		t.Errorf("window %+v, %d rows from %v; want from %v, 62 rows", w, len(rows), rows[0].Time, from)
+	}
+}
+
 // TestOneBinSamples: samples of exactly one in-kernel bin are recorded
 // with the bin's counts (from its rates), whatever the cumulative
 // counters say (they are read when the sample is emitted).
