@@ -128,7 +128,7 @@ deb() { # deb ARCH BINARY
 	install -d -m 0755 "$root/DEBIAN"
 	sed -e "s/@VERSION@/$deb_version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$(installed_size "$root")/" \
 		packaging/deb/control.in >"$root/DEBIAN/control"
-	install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$root/DEBIAN/"
+	install -m 0755 packaging/deb/postinst packaging/deb/prerm "$root/DEBIAN/"
 	(cd "$root" && find usr lib -type f | sort | xargs md5sum) >"$root/DEBIAN/md5sums"
 	chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 
