@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare run clean cross release reproducible
+.PHONY: all build test lint generate bench compare cost run clean cross release reproducible
 
 all: build
 
@@ -69,6 +69,13 @@ bench:
 ## veth pair in namespaces it creates (root; installs the peers with apt-get).
 compare:
 	bash scripts/compare/compare.sh
+
+## cost: wake-ups/s and CPU ms/s of netwatch -n 1s (1 ms bins, 4 interfaces)
+## and -n 10ms side by side with a C loop on the same absolute timer and
+## bwm-ng, plus BenchmarkProg's per-packet ratios (root; exits 1 on a missed
+## target).
+cost:
+	bash scripts/cost/cost.sh
 
 ## run: go run the CLI; pass arguments with ARGS="watch -n 100ms". Not
 ## echoed, so that its output can be piped (make run ARGS="snapshot --json" | jq);

@@ -18,37 +18,65 @@
  *               Userspace fills both for every attached interface; a packet
  *               on an ifindex found in neither is not counted.
  *   counters    ARRAY, mmapable [(slot * 2 + dir) * nr_cpus + cpu] -> struct nw_value
+ *               for slots below NW_CHUNK_SLOTS; counter_chunks[slot >>
+ *               NW_CHUNK_SHIFT] holds the same for later slots, one chunk of
+ *               NW_CHUNK_SLOTS slots each, indexed by the slot's low bits.
+ *               Userspace adds a chunk when it runs out of slots, while the
+ *               programs run: elements never move, so counts stay exact.
  *               Per-CPU storage without a per-CPU map: each CPU only writes
  *               its own element, one cache line each, and userspace reads all
- *               of them through mmap without a system call. Bound:
- *               MaxInterfaces (1024) slots, 128 KiB per CPU.
- *   bins        ARRAY, mmapable [((ring * nr_cpus + cpu) << ring_shift) | (bin & ring_mask)]
- *               -> struct nw_bin: one ring per interface, direction and CPU,
- *               written once per bin change. Only sized when bins are on.
+ *               of them through mmap without a system call. It holds the
+ *               cumulative counts and the bin in progress on that CPU.
+ *   counter_chunks  ARRAY_OF_MAPS [chunk] -> ARRAY like counters (chunk 0
+ *               unused: the first slots use counters directly, one inlined
+ *               lookup on the common path).
+ *   binrb       ARRAY_OF_MAPS [0] -> RINGBUF of struct nw_rec (replaceable
+ *               at run time): one record per completed bin of one
+ *               element (interface, direction, CPU) that counted a packet,
+ *               written when the CPU's first packet of a later bin arrives.
+ *               Submitted with BPF_RB_NO_WAKEUP: the reader decides when to
+ *               read (it polls the mapped positions, never epoll), so the
+ *               kernel never wakes it. Memory follows activity: an idle
+ *               interface writes nothing, and every watched interface has
+ *               bins. Only sized when bins are on.
  *
- * The hot path is two array lookups (inlined by the verifier) and in-place
- * adds to this CPU's element: no atomics, no locks, no map updates. As with
- * per-CPU maps, plain adds are exact because the programs of one CPU do not
- * nest: XDP and tc ingress run in softirq, tc egress with bottom halves off.
+ * The per-packet path is two array lookups (inlined by the verifier), a clock
+ * read with bins on, and in-place adds to this CPU's element: no atomics, no
+ * locks, no map updates. As with per-CPU maps, plain adds are exact because
+ * the programs of one CPU do not nest: XDP and tc ingress run in softirq, tc
+ * egress with bottom halves off. The ring buffer's lock is taken once per
+ * bin change of an element, never per packet.
  *
- * Ordering contract with the userspace reader (counters_linux.go): in both value
- * types the bin number is stored after the counts it labels, and the program
- * writes the bin number before the counts. The reader loads the counts
- * first and the bin number last, so a reader that sees an old bin number
- * also sees that bin's old counts, and a new bin number is either the bin in
- * progress (not complete, ignored) or one whose ring entry was fully written
- * before the counters value moved on.
+ * A record that does not fit (the reader has not read for longer than the
+ * ring buffer covers) is counted in the element as lost, by bin: lost_first
+ * and lost_last are the first and last bin (as their end times) of the
+ * latest run of records that did not fit. Records fail as a run: once the
+ * ring buffer is full, every reservation fails until the reader consumes, so
+ * between two reads no record succeeds after one failed. A new run starts
+ * when the reader has accounted for the previous one (lost_ack, written by
+ * userspace, >= lost_last); otherwise the run grows. The reader reports every
+ * bin of [lost_first, lost_last] on that CPU as lost: the lost ones and any
+ * the CPU counted nothing in (which it cannot tell apart without a record).
  *
- * Both bin number stores happen only at a bin change and are atomic
- * exchanges (BPF_XCHG, nw_set_bin), which every JIT emits as a full memory
- * barrier: x86 xchg (implicitly locked), arm64 swpal with LSE or an
- * ldxr/stlxr loop followed by dmb ish without, and the equivalents on the
+ * Ordering contract with the userspace reader (binread_linux.go): the bin in
+ * progress is identified by cur_end, its end time, stored after the finished
+ * bin's record is submitted (or its loss recorded) and before the new bin's
+ * counts. The reader loads an element's counts first, cur_end next and the
+ * lost run last, and drains the ring buffer after all elements: so a reader
+ * that sees cur_end past bin w finds w's record in the ring buffer (or w in
+ * the lost run), and a reader that sees an old cur_end also sees that bin's
+ * old counts; a new cur_end is the bin in progress (not complete, ignored).
+ *
+ * cur_end is the only store with ordering needs on the program side, and it
+ * is an atomic exchange (BPF_XCHG, nw_set_end), which every JIT emits as a
+ * full memory barrier: x86 xchg (implicitly locked), arm64 swpal with LSE or
+ * an ldxr/stlxr loop followed by dmb ish without, and the equivalents on the
  * other weakly ordered architectures. So on every CPU the stores before the
- * exchange (the finished bin's ring entry) are visible before the new bin
- * number, and the stores after it (the counts of the new bin) after it. The
- * per-packet path stays plain loads and stores: its counts are in a bin the
- * reader ignores until the bin number moves on. Needs BPF atomics
- * (-mcpu=v3, kernel >= 5.12).
+ * exchange (the record, whose commit is itself an xchg in the kernel, and the
+ * lost run) are visible before the new cur_end, and the stores after it (the
+ * counts of the new bin) after it. The per-packet path stays plain loads and
+ * stores: its counts are in a bin the reader ignores until cur_end moves on.
+ * Needs BPF atomics (-mcpu=v3, kernel >= 5.12) and BPF ring buffers (5.8).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -65,6 +93,9 @@
 #define NW_DIR_TX 1
 #define NW_NO_SLOT 0xffffffffU
 #define NW_IFMAP 4096 /* entries of ifslots, a power of two */
+#define NW_CHUNK_SHIFT 10 /* slots per counters chunk: 1024 */
+#define NW_CHUNK_SLOTS (1U << NW_CHUNK_SHIFT)
+#define NW_MAX_CHUNKS 64  /* so at most 65,536 slots, slot 0 unused */
 
 /* Link-layer header bytes in front of the network header at tc. */
 #define NW_L2_NONE 0        /* L3 devices: the packet starts with IP */
@@ -86,17 +117,18 @@ struct nw_value {
 	__u64 packets;
 	__u64 cur_bytes;   /* the bin in progress on this CPU */
 	__u64 cur_packets;
-	__u64 cur_bin;     /* bin number: ktime / bin_width_ns */
-	__u64 cur_start;   /* cur_bin * bin_width_ns */
-	__u32 ring;        /* ring of this interface and direction, NW_NO_SLOT for none */
-	__u32 _pad1;
-	__u64 _pad2;       /* one 64-byte cache line per element */
-};
+	__u64 cur_end;     /* end of the bin in progress: (bin + 1) * bin_width_ns; 0 = none */
+	__u64 lost_first;  /* the latest run of bins whose record did not fit, */
+	__u64 lost_last;   /* as bin end times; lost_last 0 = none */
+	__u64 lost_ack;    /* written by userspace: the lost bins it has accounted for */
+};                         /* one 64-byte cache line per element */
 
-struct nw_bin {
+/* A completed bin of one element. */
+struct nw_rec {
+	__u64 end;     /* the bin's end time: (bin + 1) * bin_width_ns */
 	__u64 bytes;
-	__u64 packets;
-	__u64 bin; /* which bin this entry holds; 0 = never written */
+	__u32 packets;
+	__u32 elem;    /* counters index: (slot * 2 + dir) * nr_cpus + cpu */
 };
 
 struct {
@@ -108,9 +140,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the entries in use only */
 	__type(key, __u32);
 	__type(value, struct nw_ifslot);
-	__uint(max_entries, 1024);
+	__uint(max_entries, NW_CHUNK_SLOTS * NW_MAX_CHUNKS);
 } ifoverflow SEC(".maps");
 
 struct {
@@ -121,37 +154,65 @@ struct {
 	__uint(max_entries, 1);
 } counters SEC(".maps");
 
-struct {
+struct nw_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct nw_bin);
+	__type(value, struct nw_value);
+	__uint(max_entries, 1); /* set by userspace: as counters */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, NW_MAX_CHUNKS);
+	__array(values, struct nw_chunk);
+} counter_chunks SEC(".maps");
+
+/* The ring buffer of bin records sits in a one-entry map of maps, so that
+ * userspace can replace it by a larger one (or put the first one in) while
+ * the programs run. No ring buffer: every record is lost. */
+struct nw_ringbuf {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* set by userspace */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
 	__uint(max_entries, 1);
-} bins SEC(".maps");
+	__array(values, struct nw_ringbuf);
+} binrb SEC(".maps");
 
 /* Set at load time. bin_width_ns == 0 turns bins off. */
 volatile const __u32 nr_cpus = 1;
 volatile const __u64 bin_width_ns = 0;
-volatile const __u32 ring_shift = 0;
-volatile const __u64 ring_mask = 0;
 
-/* Stores a bin number with a full memory barrier (see the ordering contract). */
-static __always_inline void nw_set_bin(__u64 *p, __u64 bin)
+/* Stores a bin end with a full memory barrier (see the ordering contract). */
+static __always_inline void nw_set_end(__u64 *p, __u64 end)
 {
-	__sync_lock_test_and_set(p, bin);
+	__sync_lock_test_and_set(p, end);
 }
 
-static __always_inline void nw_flush(struct nw_value *v, __u32 cpu)
+/* Writes the finished bin of element idx as a record, or counts it lost. */
+static __always_inline void nw_flush(struct nw_value *v, __u32 idx)
 {
-	if (v->cur_packets == 0 || v->ring == NW_NO_SLOT)
+	if (v->cur_packets == 0)
 		return;
-	__u32 idx = ((v->ring * nr_cpus + cpu) << ring_shift) | (__u32)(v->cur_bin & ring_mask);
-	struct nw_bin *b = bpf_map_lookup_elem(&bins, &idx);
-	if (!b)
+	__u32 zero = 0;
+	void *rb = bpf_map_lookup_elem(&binrb, &zero);
+	struct nw_rec *r = rb ? bpf_ringbuf_reserve(rb, sizeof(*r), 0) : NULL;
+	if (r) {
+		r->end = v->cur_end;
+		r->bytes = v->cur_bytes;
+		r->packets = v->cur_packets;
+		r->elem = idx;
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 		return;
-	nw_set_bin(&b->bin, v->cur_bin);
-	b->bytes = v->cur_bytes;
-	b->packets = v->cur_packets;
+	}
+	if (v->lost_ack >= v->lost_last)
+		v->lost_first = v->cur_end;
+	v->lost_last = v->cur_end;
 }
 
 /* The entry of a watched interface, NULL for any other. */
@@ -167,8 +228,18 @@ static __always_inline struct nw_ifslot *nw_iface(__u32 ifindex)
 static __always_inline void nw_count(__u32 slot, __u32 dir, __u64 bytes, __u64 packets)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu;
-	struct nw_value *v = bpf_map_lookup_elem(&counters, &idx);
+	__u32 idx = (slot * 2 + dir) * nr_cpus + cpu; /* in all chunks: what records carry */
+	struct nw_value *v;
+	if (slot < NW_CHUNK_SLOTS) {
+		v = bpf_map_lookup_elem(&counters, &idx);
+	} else {
+		__u32 chunk = slot >> NW_CHUNK_SHIFT;
+		void *m = bpf_map_lookup_elem(&counter_chunks, &chunk);
+		if (!m)
+			return;
+		__u32 local = ((slot & (NW_CHUNK_SLOTS - 1)) * 2 + dir) * nr_cpus + cpu;
+		v = bpf_map_lookup_elem(m, &local);
+	}
 	if (!v)
 		return;
 	v->bytes += bytes;
@@ -178,17 +249,15 @@ static __always_inline void nw_count(__u32 slot, __u32 dir, __u64 bytes, __u64 p
 	if (width == 0)
 		return;
 	__u64 now = bpf_ktime_get_ns();
-	if (now - v->cur_start < width) {
+	if (now < v->cur_end) {
 		v->cur_bytes += bytes;
 		v->cur_packets += packets;
 		return;
 	}
-	/* First packet of a new bin on this CPU: move the finished one to the
-	 * ring, then start the new one (the only division). */
-	nw_flush(v, cpu);
-	__u64 bin = now / width;
-	nw_set_bin(&v->cur_bin, bin);
-	v->cur_start = bin * width;
+	/* First packet of a new bin on this CPU: hand the finished one to the
+	 * ring buffer, then start the new one (the only division). */
+	nw_flush(v, idx);
+	nw_set_end(&v->cur_end, (now / width + 1) * width);
 	v->cur_bytes = bytes;
 	v->cur_packets = packets;
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,18 +31,26 @@ func binFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "resolution", Aliases: []string{"r"}, Value: defaultResolution, EnvVars: env("RESOLUTION"), Category: catTiming,
 			Usage: "width of the ebpf backend's in-kernel time bins, 100us to 1s, or 0 for no bins (cheapest per packet; " +
 				"samples are then polled); samples cover whole bins (the interval is rounded to a multiple) and, when " +
-				"coarser than one bin, report peak, p99 and bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+				"coarser than one bin, report peak, p99 and (with --burst-threshold) bursts. procfs/sysctl have no bins: their resolution is the poll interval"},
+		&cli.StringFlag{Name: "bins-memory", Value: "64MiB", EnvVars: env("BINS_MEMORY"), Category: catTiming,
+			Usage: "most memory the ebpf backend's ring buffer of completed bins may take (`SIZE`: 512KiB, 64MiB, 1GiB); " +
+				"it is sized for the interval at the interfaces' record rate and grows with it up to this bound"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
-			Usage: "count bins above this rate as bursts: an absolute `RATE` (800Mbit, 1Gbps, 100MB) or a percentage of " +
+			Usage: "count bins above this rate as bursts: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
+				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +
 				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
 	}
 }
 
 type binOptions struct {
 	resolution time.Duration
+	memory     uint64 // --bins-memory in bytes
 	// threshold is an absolute rate in bytes/s, or 0 with percent set.
 	threshold float64
 	percent   float64
+	// bursts says what counts as a burst, "" without burst counting:
+	// "bins above 1 Gbit/s (125 MB/s)".
+	bursts string
 }
 
 func parseBinOptions(c *cli.Context) (binOptions, error) {
@@ -47,21 +58,30 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 	if o.resolution != 0 && (o.resolution < minResolution || o.resolution > maxResolution) {
 		return o, usagef("--resolution %v is out of range: use %v to %v, or 0 for no bins", o.resolution, minResolution, maxResolution)
 	}
+	var err error
+	if o.memory, err = parseSize(c.String("bins-memory")); err != nil {
+		return o, usagef("--bins-memory: %v", err)
+	}
 	t := strings.TrimSpace(c.String("burst-threshold"))
 	switch {
 	case t == "":
 	case strings.HasSuffix(t, "%"):
 		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-		if err != nil || p <= 0 {
+		if err != nil || p <= 0 || math.IsInf(p, 0) {
 			return o, usagef("--burst-threshold %q: want a positive percentage such as 80%%", t)
 		}
 		o.percent = p
+		o.bursts = fmt.Sprintf("bins above %s%% of the link speed", strconv.FormatFloat(p, 'f', -1, 64))
 	default:
 		r, err := stats.ParseRate(t)
 		if err != nil {
 			return o, usagef("--burst-threshold: %v", err)
 		}
+		if r <= 0 {
+			return o, usagef("--burst-threshold %q: want a rate above 0", t)
+		}
 		o.threshold = r
+		o.bursts = "bins above " + stats.DescribeRate(r)
 	}
 	return o, nil
 }
@@ -76,6 +96,13 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 		if got := time.Duration(k) * bs.Resolution(); got != interval {
 			fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: interval %v rounded to %v (%d bins of %v)\n", interval, got, k, bs.Resolution())
 		}
+		if sz, ok := be.(binSizer); ok {
+			plan, err := sz.SizeBins(time.Duration(k)*bs.Resolution(), o.memory)
+			if err != nil {
+				return failedBins{bs, err}, true
+			}
+			slog.Info("bins: " + plan)
+		}
 		return bs, true
 	}
 	if (c.IsSet("resolution") && o.resolution > 0) || o.threshold > 0 || o.percent > 0 {
@@ -85,17 +112,90 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 	return nil, false
 }
 
-// config builds the bin sampler's configuration.
-func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger) sampler.BinConfig {
+// binSizer is a backend whose storage of bins is sized for the sample
+// interval within a memory bound (ebpf).
+type binSizer interface {
+	SizeBins(interval time.Duration, bound uint64) (string, error)
+}
+
+// failedBins reports why the bins cannot be sized on the first read, so the
+// command fails with that one line (exit 1) after detaching.
+type failedBins struct {
+	sampler.BinReader
+	err error
+}
+
+func (f failedBins) ReadBins() (stats.Bins, error) { return stats.Bins{}, f.err }
+
+// sizeUnits are the suffixes parseSize accepts, all powers of 1024; a
+// longer suffix comes before any suffix of it.
+var sizeUnits = []struct {
+	suffix string
+	mult   uint64
+}{
+	{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"kB", 1 << 10},
+	{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"k", 1 << 10}, {"B", 1},
+}
+
+// parseSize parses a byte size: a number with an optional unit of
+// sizeUnits (512KiB, 64MiB, 1GiB; 64M and 64MB mean 64MiB too).
+func parseSize(s string) (uint64, error) {
+	t, mult := strings.TrimSpace(s), uint64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q: want a size such as 512KiB, 64MiB or 1GiB", s)
+	}
+	return n * mult, nil
+}
+
+// config builds the bin sampler's configuration. A percentage threshold on
+// an interface whose link speed is unknown counts no bursts there, and says
+// so on notices, once per interface.
+func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger, notices io.Writer) sampler.BinConfig {
 	speeds := newLinkSpeeds()
 	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec}
 	switch {
 	case o.threshold > 0:
 		cfg.BurstThreshold = func(string) float64 { return o.threshold }
 	case o.percent > 0:
-		cfg.BurstThreshold = func(name string) float64 { return speeds.bytesPerSec(name) * o.percent / 100 }
+		var mu sync.Mutex
+		seen := make(map[string]bool) // interfaces told about
+		cfg.BurstThreshold = func(name string) float64 {
+			th := speeds.bytesPerSec(name) * o.percent / 100
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[name] {
+				return th
+			}
+			seen[name] = true
+			if th <= 0 {
+				fmt.Fprintf(notices, "netwatch: notice: %s: link speed unknown, --burst-threshold %s%% does not apply: no burst count\n",
+					printableName(name), strconv.FormatFloat(o.percent, 'f', -1, 64))
+				return 0
+			}
+			log.Info("burst threshold", "interface", name, "bins_above", stats.DescribeRate(th), "bytes_per_sec", th)
+			return th
+		}
 	}
 	return cfg
+}
+
+// printableName quotes an interface name that holds anything but printable
+// runes, so a notice stays one line.
+func printableName(name string) string {
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
 }
 
 // linkSpeeds caches link speeds from sysfs, looked up again for

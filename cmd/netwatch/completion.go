@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -72,5 +75,63 @@ func completionCommand() *cli.Command {
 				return usagef("completion: want bash, zsh or fish, got %q", shell)
 			}
 		},
+	}
+}
+
+// writeCompletions answers `netwatch WORDS... --generate-bash-completion`,
+// what the completion scripts run: when the last word starts with "-" it is
+// the option being typed, and every option of the command (the global
+// options before a command) that starts with it is printed, one a line;
+// otherwise the scripts want the next word, and the command names are
+// printed while no command has been given. Nothing is offered after a "--"
+// word (only arguments follow it).
+// It never fails: whatever the words, the answer is a list, maybe empty.
+func writeCompletions(w io.Writer, app *cli.App, words []string) {
+	var cur string
+	if n := len(words); n > 0 && strings.HasPrefix(words[n-1], "-") {
+		cur, words = words[n-1], words[:n-1]
+	}
+	if slices.Contains(words, "--") {
+		return
+	}
+	var cmd *cli.Command
+	flags := globalFlags(app)
+	for i := 0; i < len(words); i++ {
+		word := words[i]
+		if word == "-" || !strings.HasPrefix(word, "-") {
+			if cmd == nil {
+				if cmd = app.Command(word); cmd != nil {
+					flags = commandFlags(cmd)
+				}
+			}
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(word, "-"), "=")
+		k := slices.IndexFunc(flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
+		if _, isBool := flags[max(k, 0)].(*cli.BoolFlag); k >= 0 && !hasValue && !isBool {
+			i++ // the next word is the flag's value
+		}
+	}
+	if cur == "" {
+		if cmd == nil {
+			for _, c := range app.VisibleCommands() {
+				fmt.Fprintln(w, c.Name)
+			}
+		}
+		return
+	}
+	for _, f := range flags {
+		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+			continue
+		}
+		for _, name := range f.Names() {
+			form := "--" + name
+			if len(name) == 1 {
+				form = "-" + name
+			}
+			if strings.HasPrefix(form, cur) {
+				fmt.Fprintln(w, form)
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -632,11 +633,11 @@ func TestCapabilitiesOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := netnstest.NewPair(t)
-			// The window only has to outlast attach detection and the
-			// traffic; the counters are cumulative since attach, so
-			// they must equal the traffic exactly whenever it is sent.
-			c := startAsNobody(t, p.A, tt.caps, "snapshot", "--backend", "ebpf", "--attach", "tcx", "--json",
-				"-i", p.IfA, "-w", "3s")
+			// A stream: its first sample is out once every hook is
+			// attached and counting (attached programs count only
+			// once the interface is published to them).
+			c := startAsNobody(t, p.A, tt.caps, "watch", "--backend", "ebpf", "--attach", "tcx", "-f", "ndjson",
+				"-i", p.IfA, "-n", "50ms")
 			if tt.missing != "" {
 				r := c.run(t)
 				if r.code != 1 {
@@ -652,46 +653,24 @@ func TestCapabilitiesOnly(t *testing.T) {
 				return
 			}
 
-			waitAttached(t, c, p)
+			col := collect(c)
+			col.waitFor(t, c, p.IndexA, lineTimeout, "a first sample", func(streamIface) bool { return true })
 			p.SendUDP(t, netnstest.A, n, payload)
 			p.SendUDP(t, netnstest.B, m, payload)
-			select {
-			case <-c.done:
-				t.Fatalf("the window ended before the traffic was sent; stderr: %s", c.stderr.String())
-			default:
+			want := udpCounters(n, m, payload)
+			col.waitFor(t, c, p.IndexA, lineTimeout, fmt.Sprintf("the traffic %+v", want), func(r streamIface) bool {
+				return r.counters() == want
+			})
+			c.signal(t, syscall.SIGINT)
+			if code := c.wait(t); code != 0 {
+				t.Fatalf("exit %d: %s", code, c.stderr.String())
 			}
-			r := c.run(t)
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.stderr)
-			}
-			if r.stderr != "" {
-				t.Errorf("stderr: %s", r.stderr)
-			}
-			got := parseEBPF(t, []byte(r.stdout), "tcx", p.IfA)
-			if want := udpCounters(n, m, payload); got != want {
-				t.Errorf("counted %+v, want %+v", got, want)
+			if c.stderr.Len() != 0 {
+				t.Errorf("stderr: %s", c.stderr.String())
 			}
 			if after := hooks(t, p.A, p.IfA); after.tcx != nil {
 				t.Errorf("TCX programs left: %v", after.tcx)
 			}
 		})
-	}
-}
-
-// waitAttached polls until netwatch's TCX programs are on side A's veth,
-// failing t if c exits first or after lineTimeout.
-func waitAttached(t *testing.T, c *child, p *netnstest.Pair) {
-	t.Helper()
-	deadline := time.Now().Add(lineTimeout)
-	for !attachedBoth(hooks(t, p.A, p.IfA).tcx) {
-		select {
-		case <-c.done:
-			t.Fatalf("netwatch exited before attaching: exit %d: %s", c.cmd.ProcessState.ExitCode(), c.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("netwatch not attached after %v", lineTimeout)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -63,7 +63,7 @@ func outputFlags(withFormat bool) []cli.Flag {
 
 func jsonUsage(stream bool) string {
 	if stream {
-		return "same as --format ndjson"
+		return "same as --format ndjson (with another --format: an error)"
 	}
 	return "print one JSON object (the NDJSON sample schema) instead of a table"
 }

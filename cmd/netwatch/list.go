@@ -84,6 +84,9 @@ func listAction(c *cli.Context) error {
 		}
 		out.Interfaces = append(out.Interfaces, li)
 	}
+	if len(out.Interfaces) == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", emptySelection(c))
+	}
 	w := bufio.NewWriter(c.App.Writer)
 	if c.Bool("json") {
 		enc := json.NewEncoder(w)
@@ -98,6 +101,8 @@ func listAction(c *cli.Context) error {
 	return quietPipe(err)
 }
 
+// writeListTable writes the table of list; the fallback notice, if any,
+// went to stderr (decideBackend).
 func writeListTable(w *bufio.Writer, l listJSON) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND")

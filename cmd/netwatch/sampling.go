@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,6 +25,10 @@ type sampling struct {
 	plan  backend.Plan
 	bins  binOptions
 	table output.TableOptions
+	// retime, when set, changes the interval while run runs (top's +/-):
+	// the sampler loop restarts on the backend that stays open, so nothing
+	// is detached and the counters go on.
+	retime <-chan time.Duration
 }
 
 func parseSampling(c *cli.Context) (sampling, error) {
@@ -38,6 +47,13 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
+	s.opts.BinsMemory = s.bins.memory
+	s.table.Bursts = s.bins.bursts
+	if s.bins.threshold > 0 {
+		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.threshold), "bytes_per_sec", s.bins.threshold)
+	} else if s.bins.percent > 0 {
+		s.log.Info("burst threshold", "percent_of_link_speed", s.bins.percent)
+	}
 	if s.plan, err = decideBackend(c, s.opts); err != nil {
 		return s, err
 	}
@@ -53,9 +69,55 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 		return err
 	}
 	defer be.Close()
-	if bins, ok := binSource(c, be, s.bins, interval); ok {
-		return sampler.RunBins(c.Context, bins, s.bins.config(interval, count, duration, s.log), emit)
+	emit = noticeEmptySelection(c, emit)
+	loop := func(ctx context.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
+		if bins, ok := binSource(c, be, s.bins, interval); ok {
+			return sampler.RunBins(ctx, bins, s.bins.config(interval, count, duration, s.log, c.App.ErrWriter), emit)
+		}
+		cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
+		return sampler.Run(ctx, be, cfg, emit)
 	}
-	cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
-	return sampler.Run(c.Context, be, cfg, emit)
+	if s.retime == nil {
+		return loop(c.Context, interval, count, duration, emit)
+	}
+	return retimed(c.Context, s.retime, interval, count, duration, emit, loop)
+}
+
+// noticeEmptySelection wraps emit: when the first sample has no interface,
+// it says so on stderr (the table would show nothing at all).
+func noticeEmptySelection(c *cli.Context, emit func(stats.Sample) error) func(stats.Sample) error {
+	first := true
+	return func(s stats.Sample) error {
+		if first && len(s.Interfaces) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", emptySelection(c))
+		}
+		first = false
+		return emit(s)
+	}
+}
+
+// emptySelection describes a selection that matches no interface:
+// "no interface matches -i 'nosuch*'".
+func emptySelection(c *cli.Context) string {
+	var sel []string
+	for _, f := range []struct{ name, short string }{{"interface", "-i"}, {"exclude", "-x"}} {
+		if v := c.StringSlice(f.name); len(v) > 0 {
+			sel = append(sel, f.short+" "+shellQuote(strings.Join(v, ",")))
+		}
+	}
+	if len(sel) == 0 {
+		return "no interface found"
+	}
+	return "no interface matches " + strings.Join(sel, " ")
+}
+
+// shellQuote quotes s for a message the way a shell would take it back:
+// 'eth*'; Go quoting when s holds a quote or an unprintable rune.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if r == '\'' || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return "'" + s + "'"
 }

@@ -14,7 +14,7 @@ import (
 func snapshotCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.DurationFlag{Name: "window", Aliases: []string{"w"}, Value: time.Second, EnvVars: env("WINDOW"), Category: catTiming,
-			Usage: "time between the two reads the rates come from, 1ms to 1h"},
+			Usage: "time between the two reads the rates come from, 1ms to 1h, with a unit (e.g. 100ms, 5s)"},
 	}
 	flags = append(flags, binFlags()...)
 	flags = append(flags, outputFlags(false)...)

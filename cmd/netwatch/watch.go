@@ -28,11 +28,11 @@ func watchCommand() *cli.Command {
 func watchFlags() []cli.Flag {
 	flags := []cli.Flag{
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"n"}, Value: time.Second, EnvVars: env("INTERVAL"), Category: catTiming,
-			Usage: "time between reads, 1ms to 1h (e.g. 1ms, 250ms, 5s)"},
+			Usage: "time between reads, 1ms to 1h, with a unit (e.g. 1ms, 250ms, 5s)"},
 		&cli.IntFlag{Name: "count", Aliases: []string{"c"}, EnvVars: env("COUNT"), Category: catTiming,
 			Usage: "stop after `N` samples (0: no limit)"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, EnvVars: env("DURATION"), Category: catTiming,
-			Usage: "stop after this long (0: no limit)"},
+			Usage: "stop after this long, with a unit (e.g. 30s, 5m; 0: no limit)"},
 	}
 	flags = append(flags, binFlags()...)
 	flags = append(flags, outputFlags(true)...)
@@ -53,12 +53,9 @@ func watchAction(c *cli.Context) error {
 	if c.Duration("duration") < 0 {
 		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
 	}
-	format, err := output.ParseFormat(c.String("format"))
+	format, err := streamFormat(c)
 	if err != nil {
-		return usagef("--format: %v", trimPkg(err))
-	}
-	if c.Bool("json") {
-		format = output.FormatNDJSON
+		return err
 	}
 	smp, err := parseSampling(c)
 	if err != nil {
@@ -74,6 +71,32 @@ func watchAction(c *cli.Context) error {
 		err = cerr
 	}
 	return quietPipe(err)
+}
+
+// streamFormat reads --format and --json (the same as --format ndjson).
+// Both given with different formats is a usage error; a flag wins over an
+// environment variable (NETWATCH_JSON, NETWATCH_FORMAT).
+func streamFormat(c *cli.Context) (output.Format, error) {
+	format, err := output.ParseFormat(c.String("format"))
+	if err != nil {
+		return "", usagef("--format: %v", trimPkg(err))
+	}
+	if !c.Bool("json") || format == output.FormatNDJSON {
+		return format, nil
+	}
+	if !c.IsSet("format") {
+		return output.FormatNDJSON, nil // the default table
+	}
+	switch jsonFlag, formatFlag := given(c, "json"), given(c, "format"); {
+	case jsonFlag && formatFlag:
+		return "", usagef("--json and --format %s contradict each other: --json is --format ndjson", format)
+	case jsonFlag:
+		return output.FormatNDJSON, nil
+	case formatFlag:
+		return format, nil
+	default:
+		return "", usagef("NETWATCH_JSON and NETWATCH_FORMAT=%s contradict each other: NETWATCH_JSON is NETWATCH_FORMAT=ndjson", format)
+	}
 }
 
 // quietPipe treats a reader that went away (netwatch | head) as a normal end.

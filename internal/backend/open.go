@@ -39,6 +39,9 @@ type Options struct {
 	XDPMode attach.XDPMode
 	// Resolution is the ebpf backend's in-kernel time-bin width; 0 = no bins.
 	Resolution time.Duration
+	// BinsMemory bounds the ebpf backend's ring buffer of bins, in bytes;
+	// 0 = its default.
+	BinsMemory uint64
 	// ProcRoot is where procfs is mounted ("" = /proc). Only the procfs
 	// backend uses it.
 	ProcRoot string

@@ -22,6 +22,7 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 			Attach:     opts.Attach,
 			XDPMode:    opts.XDPMode,
 			Resolution: opts.Resolution,
+			BinsMemory: opts.BinsMemory,
 		})
 	case Procfs:
 		return procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})

@@ -14,7 +14,8 @@ var csvHeader = []string{
 	"rx_bytes", "rx_packets", "tx_bytes", "tx_packets",
 	"rx_bytes_per_sec", "rx_packets_per_sec", "tx_bytes_per_sec", "tx_packets_per_sec",
 	// Added with in-kernel time bins; the summary columns are empty when a
-	// sample covers a single bin or comes from a polling backend.
+	// sample covers a single bin or comes from a polling backend, the burst
+	// columns also when no burst threshold applied.
 	"resolution_ns", "exact_bins", "lost_bins",
 	"rx_peak_bytes_per_sec", "rx_p99_bytes_per_sec", "rx_bursts",
 	"tx_peak_bytes_per_sec", "tx_p99_bytes_per_sec", "tx_bursts",
@@ -68,7 +69,8 @@ func (c *csvStream) render(s stats.Sample) error {
 	return c.w.Error()
 }
 
-// summary fills the six summary columns, or empties them.
+// summary fills the six summary columns, or empties them; the burst
+// columns are empty when no burst threshold applied.
 func (c *csvStream) summary(r []string, sum *stats.Summary) {
 	if sum == nil {
 		clear(r)
@@ -76,10 +78,13 @@ func (c *csvStream) summary(r []string, sum *stats.Summary) {
 	}
 	r[0] = c.rate(sum.Rx.PeakBytesPerSec)
 	r[1] = c.rate(sum.Rx.P99BytesPerSec)
-	r[2] = strconv.Itoa(sum.Rx.Bursts)
 	r[3] = c.rate(sum.Tx.PeakBytesPerSec)
 	r[4] = c.rate(sum.Tx.P99BytesPerSec)
-	r[5] = strconv.Itoa(sum.Tx.Bursts)
+	r[2], r[5] = "", "" // no burst count without a burst threshold
+	if sum.BurstThreshold > 0 {
+		r[2] = strconv.Itoa(sum.Rx.Bursts)
+		r[5] = strconv.Itoa(sum.Tx.Bursts)
+	}
 }
 
 func (c *csvStream) rate(x float64) string {

@@ -71,4 +71,8 @@ type TableOptions struct {
 	IEC bool
 	// Location is the time zone of the TIME column; nil means time.Local.
 	Location *time.Location
+	// Bursts says what counts as a burst ("bins above 1 Gbit/s (125 MB/s)").
+	// It is printed on a line of its own above every header that has the
+	// BURSTS column.
+	Bursts string
 }

@@ -48,10 +48,10 @@ type wireSummary struct {
 	Bins              int      `json:"bins"`
 	RxPeakBytesPerSec float64  `json:"rx_peak_bytes_per_sec"`
 	RxP99BytesPerSec  float64  `json:"rx_p99_bytes_per_sec"`
-	RxBursts          int      `json:"rx_bursts"`
+	RxBursts          *int     `json:"rx_bursts,omitempty"` // nil without a burst threshold
 	TxPeakBytesPerSec float64  `json:"tx_peak_bytes_per_sec"`
 	TxP99BytesPerSec  float64  `json:"tx_p99_bytes_per_sec"`
-	TxBursts          int      `json:"tx_bursts"`
+	TxBursts          *int     `json:"tx_bursts,omitempty"`
 	BurstThreshold    float64  `json:"burst_threshold_bytes_per_sec,omitempty"`
 	LinkBytesPerSec   float64  `json:"link_bytes_per_sec,omitempty"`
 	RxUtilization     *float64 `json:"rx_utilization,omitempty"`
@@ -65,12 +65,14 @@ func newWireSummary(s *stats.Summary) *wireSummary {
 		Bins:              s.Bins,
 		RxPeakBytesPerSec: finite(s.Rx.PeakBytesPerSec),
 		RxP99BytesPerSec:  finite(s.Rx.P99BytesPerSec),
-		RxBursts:          s.Rx.Bursts,
 		TxPeakBytesPerSec: finite(s.Tx.PeakBytesPerSec),
 		TxP99BytesPerSec:  finite(s.Tx.P99BytesPerSec),
-		TxBursts:          s.Tx.Bursts,
 		BurstThreshold:    finite(s.BurstThreshold),
 		LinkBytesPerSec:   finite(s.LinkBytesPerSec),
+	}
+	if s.BurstThreshold > 0 {
+		rx, tx := s.Rx.Bursts, s.Tx.Bursts
+		w.RxBursts, w.TxBursts = &rx, &tx
 	}
 	if s.LinkBytesPerSec > 0 {
 		ptr := func(x float64) *float64 { x = finite(x); return &x }

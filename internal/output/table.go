@@ -31,6 +31,7 @@ type table struct {
 	loc   *time.Location
 	names []string // the interface names under the current header
 	sums  bool     // the current header has the bin summary columns
+	burst bool     // ... and the BURSTS column
 	shown []string // names made safe for a terminal, same order
 	width int      // IFACE column width under the current header
 	rows  int      // rows printed since the last header; -1 before the first
@@ -51,8 +52,9 @@ func (t *table) render(s stats.Sample) error {
 		return nil // nothing to show; the next sample decides on a header
 	}
 	sums := s.Interfaces[0].Summary != nil
-	if t.rows < 0 || t.rows >= rowsPerHeader || !t.sameNames(s.Interfaces) || sums != t.sums {
-		t.sums = sums
+	burst := sums && countsBursts(s.Interfaces)
+	if t.rows < 0 || t.rows >= rowsPerHeader || !t.sameNames(s.Interfaces) || sums != t.sums || burst != t.burst {
+		t.sums, t.burst = sums, burst
 		t.header(s.Interfaces)
 	}
 	for i, in := range s.Interfaces {
@@ -91,6 +93,17 @@ func (t *table) sameNames(ifaces []stats.InterfaceSample) bool {
 	})
 }
 
+// countsBursts reports whether bursts were counted for any interface: the
+// BURSTS column is left out when no interface has a burst threshold.
+func countsBursts(ifaces []stats.InterfaceSample) bool {
+	for _, in := range ifaces {
+		if in.Summary != nil && in.Summary.BurstThreshold > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // header records ifaces as the current interface list and writes the header
 // line, after a blank line unless it is the first.
 func (t *table) header(ifaces []stats.InterfaceSample) {
@@ -105,6 +118,11 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 	}
 	b := t.line[:0]
 	if t.rows >= 0 {
+		b = append(b, '\n')
+	}
+	if t.burst && t.opts.Bursts != "" {
+		b = append(b, "bursts: "...)
+		b = append(b, t.opts.Bursts...)
 		b = append(b, '\n')
 	}
 	b = padRight(b, "TIME", timeWidth)
@@ -123,8 +141,10 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 			b = append(b, columnGap...)
 			b = padLeft(b, h, rateWidth)
 		}
-		b = append(b, columnGap...)
-		b = padLeft(b, "BURSTS rx/tx", burstWidth)
+		if t.burst {
+			b = append(b, columnGap...)
+			b = padLeft(b, "BURSTS rx/tx", burstWidth)
+		}
 	}
 	b = append(b, '\n')
 	t.buf.Write(b)
@@ -132,13 +152,18 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 	t.rows = 0
 }
 
-// appendSummary appends the peak, p99 and burst columns; a row without a
-// summary (rare: mixed samples) gets dashes.
+// appendSummary appends the peak, p99 and (with the BURSTS column) burst
+// columns; a row without a summary (rare: mixed samples) gets dashes, and so
+// does the burst count of an interface without a burst threshold (a
+// percentage of an unknown link speed).
 func (t *table) appendSummary(b []byte, sum *stats.Summary) []byte {
 	if sum == nil {
 		for range 4 {
 			b = append(b, columnGap...)
 			b = padLeft(b, "-", rateWidth)
+		}
+		if !t.burst {
+			return b
 		}
 		b = append(b, columnGap...)
 		return padLeft(b, "-", burstWidth)
@@ -148,7 +173,13 @@ func (t *table) appendSummary(b []byte, sum *stats.Summary) []byte {
 		t.num = appendByteRate(t.num[:0], v, t.opts.Units, t.opts.IEC)
 		b = padLeft(b, t.num, rateWidth)
 	}
+	if !t.burst {
+		return b
+	}
 	b = append(b, columnGap...)
+	if sum.BurstThreshold <= 0 {
+		return padLeft(b, "-", burstWidth)
+	}
 	t.num = strconv.AppendInt(t.num[:0], int64(sum.Rx.Bursts), 10)
 	t.num = append(t.num, '/')
 	t.num = strconv.AppendInt(t.num, int64(sum.Tx.Bursts), 10)

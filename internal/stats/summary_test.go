@@ -106,30 +106,3 @@ func TestDeltaAndRates(t *testing.T) {
 		t.Fatal("zero interval must give zero rates")
 	}
 }
-
-func TestParseRate(t *testing.T) {
-	tests := []struct {
-		in   string
-		want float64
-		err  bool
-	}{
-		{"800Mbit", 100e6, false},
-		{"800mbit/s", 100e6, false},
-		{"1.5Gbit", 187.5e6, false},
-		{"10Gbps", 1.25e9, false},
-		{"100MB", 100e6, false},
-		{"64KiB/s", 65536, false},
-		{"8bit", 1, false},
-		{"", 0, true},
-		{"fast", 0, true},
-		{"100", 0, true},
-		{"100 furlongs", 0, true},
-		{"-5Mbit", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseRate(tt.in)
-		if (err != nil) != tt.err || (!tt.err && got != tt.want) {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.err)
-		}
-	}
-}

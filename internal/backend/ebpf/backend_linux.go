@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			selected = append(selected, l)
 		}
 	}
-	o, err := loadObjectsFor(cfg.Resolution, len(selected), cfg.Attach == attach.XDP)
+	o, err := loadObjectsFor(cfg.Resolution, len(selected), cfg.BinsMemory, cfg.Attach == attach.XDP)
 	if err != nil {
 		w.stop()
 		return nil, err
@@ -88,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Attach == attach.XDP {
 		b.source.Attach = string(attach.XDP)
 	}
-	if err := b.watchAll(ctx, selected); err != nil {
+	if err := b.watchAll(ctx, ns, selected); err != nil {
 		w.stop()
 		return nil, errors.Join(err, b.closeObjects())
 	}
@@ -97,24 +98,36 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-// watchAll watches every link of the list. A link that vanished since the
-// list was taken is skipped (the watcher releases it when its deletion
-// arrives); any other failure is returned.
-func (b *Backend) watchAll(ctx context.Context, links []netlink.Link) error {
-	for _, l := range links {
-		if err := ctx.Err(); err != nil {
-			return err
+// watchAll watches every link of the list, several at once (see
+// parallelism), each from a thread in the namespace ns. A link that vanished
+// since the list was taken is skipped (the watcher releases it when its
+// deletion arrives); any other failure is returned, and the links not
+// started yet are skipped.
+func (b *Backend) watchAll(ctx context.Context, ns netns.NsHandle, links []netlink.Link) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	err := parallelSetup(len(links), func() error {
+		// The thread stays locked: the runtime discards it when the
+		// goroutine ends, namespace and all.
+		runtime.LockOSThread()
+		return enterNetns(ns)
+	}, func(i int) {
+		if ctx.Err() != nil {
+			return
 		}
-		name, index := l.Attrs().Name, l.Attrs().Index
+		name, index := links[i].Attrs().Name, links[i].Attrs().Index
 		if err := b.watch(name, index); err != nil {
 			if vanished(err, index) {
 				slog.Debug("ebpf: interface vanished before attaching; skipped", "interface", name, "ifindex", index, "err", err)
-				continue
+				return
 			}
-			return err
+			cancel(err)
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("ebpf: enter namespace: %w", err)
 	}
-	return nil
+	return context.Cause(ctx)
 }
 
 // vanished reports whether err, from watching ifindex, comes from the
@@ -241,13 +254,36 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 // Resolution is the bin width chosen at Open, 0 when bins are off.
 func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
 
-// BinSpan implements stats.BinSource: the rings of bins hold at least
-// RingSpan.
-func (b *Backend) BinSpan() time.Duration { return RingSpan }
-
 // ReadBins implements stats.BinSource: the bins completed since the previous
-// call, merged over CPUs, with overwritten ones marked lost.
+// call, merged over CPUs, with those whose records did not fit in the ring
+// buffer marked lost.
 func (b *Backend) ReadBins() (stats.Bins, error) { return b.t.readBins() }
+
+// BinSpan implements stats.BinSource: how long the bins can go unread
+// without loss at the record rate seen lately (the highest, forgotten with
+// a 10 s half-life): the ring buffer's capacity over that rate. An hour
+// when nothing is written; 0 when bins are off.
+func (b *Backend) BinSpan() time.Duration {
+	if b.o.bins.width == 0 {
+		return 0
+	}
+	return b.t.bins.span()
+}
+
+// SizeBins sizes the ring buffer of bins for a reader that reads once per
+// interval: enough for the interval plus a margin with every watched
+// interface active in both directions on every CPU, within bound bytes
+// (DefaultBinsMemory if 0), growing later with the record rate up to the
+// bound. It fails when the bound cannot hold one interval even with each
+// interface's traffic on one CPU. The string says what the sizing allows,
+// e.g. "1ms bins, 1,000 interfaces × 2 CPUs active: 1s of history (...)".
+func (b *Backend) SizeBins(interval time.Duration, bound uint64) (string, error) {
+	sz, err := b.t.sizeBins(interval, bound)
+	if err != nil {
+		return "", err
+	}
+	return sz.String(), nil
+}
 
 // Close detaches every program and releases the maps. It is idempotent.
 func (b *Backend) Close() error {

@@ -29,5 +29,8 @@ func (b *Backend) Read(context.Context) (stats.Snapshot, error) {
 }
 func (b *Backend) Resolution() time.Duration     { return 0 }
 func (b *Backend) ReadBins() (stats.Bins, error) { return stats.Bins{}, ErrUnsupported }
-func (b *Backend) BinSpan() time.Duration        { return 0 }
 func (b *Backend) Close() error                  { return nil }
+func (b *Backend) BinSpan() time.Duration        { return 0 }
+func (b *Backend) SizeBins(time.Duration, uint64) (string, error) {
+	return "", ErrUnsupported
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,7 +67,12 @@ func TestWatchAllSkipsVanished(t *testing.T) {
 				if err := b.watch(gone.Name, gone.Index); err == nil || !vanished(err, gone.Index) {
 					t.Errorf("watch of a missing interface: %v, want an error classified as vanished", err)
 				}
-				return b.watchAll(context.Background(), []netlink.Link{gone})
+				ns, err := netns.Get()
+				if err != nil {
+					return err
+				}
+				defer ns.Close()
+				return b.watchAll(context.Background(), ns, []netlink.Link{gone})
 			})
 			if err != nil {
 				t.Fatalf("watchAll with a vanished interface: %v", err)
@@ -101,7 +107,12 @@ func TestWatchAllSkipsVanished(t *testing.T) {
 				return err
 			}
 			defer xl.Close()
-			werr := b.watchAll(context.Background(), []netlink.Link{gone, l})
+			ns, err := netns.Get()
+			if err != nil {
+				return err
+			}
+			defer ns.Close()
+			werr := b.watchAll(context.Background(), ns, []netlink.Link{gone, l})
 			if !errors.Is(werr, attach.ErrXDPBusy) {
 				t.Errorf("watchAll with a busy XDP hook: %v, want ErrXDPBusy", werr)
 			}

@@ -23,6 +23,9 @@ type Config struct {
 	// Resolution is the width of the in-kernel time bins, from
 	// MinResolution to MaxResolution; 0 turns bins off.
 	Resolution time.Duration
+	// BinsMemory bounds the ring buffer of bin records, in bytes;
+	// 0 means DefaultBinsMemory.
+	BinsMemory uint64
 }
 
 // Backend implements backend.Backend and stats.BinSource.

@@ -41,34 +41,24 @@ func linkL2Len(ifindex int) uint32 {
 	return l2LenOf(l.Attrs().EncapType)
 }
 
-// ringSlot is the ring of direction dir of the interface holding ring pair
-// pair: interfaces own two adjacent rings, rx then tx.
-func ringSlot(pair, dir uint32) uint32 {
-	if pair == noSlot {
-		return noSlot
-	}
-	return 2*pair + dir
-}
-
-// addInterface starts counting ifindex in counters slot slot, with ring pair
-// pair (noSlot for none), taking its link-layer header length from netlink
-// in the calling thread's namespace.
-func (o *objects) addInterface(ifindex int, slot, pair uint32) error {
-	return o.addInterfaceL2(ifindex, slot, pair, linkL2Len(ifindex))
+// addInterface starts counting ifindex in counters slot slot, taking its
+// link-layer header length from netlink in the calling thread's namespace.
+func (o *objects) addInterface(ifindex int, slot uint32) error {
+	return o.addInterfaceL2(ifindex, slot, linkL2Len(ifindex))
 }
 
 // addInterfaceL2 is addInterface with the link-layer header length given
-// (l2None, l2Ether or l2Unknown): it zeroes the slot's elements and the
-// pair's rings and then publishes ifindex -> slot to the programs, which
-// ignore an ifindex they cannot find.
-func (o *objects) addInterfaceL2(ifindex int, slot, pair, l2 uint32) error {
-	o.resetSlot(slot, pair)
+// (l2None, l2Ether or l2Unknown): it zeroes the slot's elements and then
+// publishes ifindex -> slot to the programs, which ignore an ifindex they
+// cannot find.
+func (o *objects) addInterfaceL2(ifindex int, slot, l2 uint32) error {
+	o.resetSlot(slot)
 	return o.publish(ifindex, slot, l2)
 }
 
-// resetSlot zeroes the counters elements of slot and the rings of pair for
-// an interface that is not published yet.
-func (o *objects) resetSlot(slot, pair uint32) {
+// resetSlot zeroes the counters elements of slot for an interface that is
+// not published yet.
+func (o *objects) resetSlot(slot uint32) {
 	for _, dir := range []uint32{dirRx, dirTx} {
 		for cpu := range o.cpus {
 			v := o.value(slot, dir, cpu)
@@ -76,20 +66,10 @@ func (o *objects) resetSlot(slot, pair uint32) {
 			atomic.StoreUint64(&v.Packets, 0)
 			atomic.StoreUint64(&v.CurBytes, 0)
 			atomic.StoreUint64(&v.CurPackets, 0)
-			atomic.StoreUint64(&v.CurBin, 0)
-			atomic.StoreUint64(&v.CurStart, 0)
-			atomic.StoreUint32(&v.Ring, ringSlot(pair, dir))
-		}
-		if pair != noSlot {
-			ring := ringSlot(pair, dir)
-			for cpu := range o.cpus {
-				for b := range o.bins.ring {
-					e := o.binEntryAt(ring, cpu, b)
-					atomic.StoreUint64(&e.Bin, 0)
-					atomic.StoreUint64(&e.Bytes, 0)
-					atomic.StoreUint64(&e.Packets, 0)
-				}
-			}
+			atomic.StoreUint64(&v.CurEnd, 0)
+			atomic.StoreUint64(&v.LostFirst, 0)
+			atomic.StoreUint64(&v.LostLast, 0)
+			atomic.StoreUint64(&v.LostAck, 0)
 		}
 	}
 }

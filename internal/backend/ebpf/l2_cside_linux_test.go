@@ -90,7 +90,7 @@ func TestLinkL2Len(t *testing.T) {
 				if got := linkL2Len(tt.index); got != tt.want {
 					t.Errorf("linkL2Len = %d, want %d", got, tt.want)
 				}
-				return o.addInterface(tt.index, uint32(i), noSlot)
+				return o.addInterface(tt.index, uint32(i))
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +144,7 @@ func TestTCGSOHeaderLenPerLinkType(t *testing.T) {
 		{tun, slotL3, l2None},
 		{1, slotUnknown, l2Unknown}, // lo, entered as a link type netwatch cannot parse
 	} {
-		if err := o.addInterfaceL2(e.index, e.slot, noSlot, e.l2); err != nil {
+		if err := o.addInterfaceL2(e.index, e.slot, e.l2); err != nil {
 			t.Fatal(err)
 		}
 	}

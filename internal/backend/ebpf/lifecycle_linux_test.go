@@ -3,14 +3,17 @@ package ebpf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf/link"
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // TestIfindexCollision: two watched ifindexes with the same low bits share
@@ -24,10 +27,10 @@ func TestIfindexCollision(t *testing.T) {
 	if err := p.A.Netlink().LinkAdd(veth); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.addInterface(other, 1, noSlot); err != nil {
+	if err := o.addInterface(other, 1); err != nil {
 		t.Fatal(err)
 	}
 	data := frame{payload: 10}.bytes()
@@ -151,5 +154,77 @@ func TestProbe(t *testing.T) {
 	netnstest.NewPair(t) // privileged.Need, and a namespace to be in
 	if err := Probe(); err != nil {
 		t.Fatalf("Probe as root: %v", err)
+	}
+}
+
+// TestLateInterfacesHaveBins: 40 interfaces created after Open (more than
+// the 32 spare rings of the old design) are watched and their bins count
+// every frame sent on them exactly, none lost.
+func TestLateInterfacesHaveBins(t *testing.T) {
+	p := netnstest.NewPair(t)
+	const width = time.Millisecond
+	b := openIn(t, p.A, "late*", Config{Resolution: width})
+	nl := p.A.Netlink()
+	const n, frames = 40, 5
+	for i := range n {
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: fmt.Sprintf("late%d", i)}, PeerName: fmt.Sprintf("peer%d", i)}
+		if err := nl.LinkAdd(veth); err != nil {
+			t.Fatal(err)
+		}
+		if err := nl.LinkSetUp(veth); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "40 late interfaces watched", func() bool { return len(names(t, b)) == n })
+	if _, err := b.ReadBins(); err != nil { // what came before the frames
+		t.Fatal(err)
+	}
+	data := frame{payload: 50}.bytes()
+	if err := p.A.Do(func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		for i := range n {
+			l, err := nl.LinkByName(fmt.Sprintf("late%d", i))
+			if err != nil {
+				return err
+			}
+			for range frames {
+				if err := unix.Sendto(fd, data, 0, &unix.SockaddrLinklayer{Ifindex: l.Attrs().Index}); err != nil {
+					return fmt.Errorf("send on late%d: %w", i, err)
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(width + 2*binGuard)
+	bins, err := b.ReadBins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins.Interfaces) != n {
+		t.Fatalf("bins of %d interfaces, want %d", len(bins.Interfaces), n)
+	}
+	for _, ib := range bins.Interfaces {
+		var sum stats.Counters
+		for _, c := range ib.Bins {
+			sum.TxBytes += c.TxBytes
+			sum.TxPackets += c.TxPackets
+		}
+		want := stats.Counters{TxBytes: frames * uint64(len(data)), TxPackets: frames}
+		if ib.Lost != nil || sum != want {
+			t.Errorf("%s: bins hold %+v (lost %v), sent %+v", ib.Name, sum, ib.Lost, want)
+		}
+		if c := ifCounters(t, snap, ib.Index); c.TxPackets != frames {
+			t.Errorf("%s: counters %+v, sent %d frames", ib.Name, c, frames)
+		}
 	}
 }

@@ -8,25 +8,22 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/netwatch-dev/netwatch/internal/clock"
 	"golang.org/x/sys/unix"
 )
 
-// Directions: the dir index of the counters map.
+// Counters slots come in chunks of chunkSlots (NW_CHUNK_SLOTS): chunk 0 is
+// the counters map, later ones maps in counter_chunks, added as the table
+// needs them. Slot 0 is never handed out: a program that reads an ifslots
+// entry while userspace rewrites it can see the new ifindex with the old
+// slot 0 of a cleared entry (or the reverse); with slot 0 unused such a
+// packet lands in a slot nobody reads instead of in another interface's
+// counters.
 const (
-	dirRx = 0
-	dirTx = 1
+	chunkShift = 10 // NW_CHUNK_SHIFT
+	chunkSlots = 1 << chunkShift
+	maxChunks  = 64 // NW_MAX_CHUNKS
 )
-
-// noSlot marks an interface without a ring of bins (NW_NO_SLOT).
-const noSlot = ^uint32(0)
-
-// counterSlots is the number of slots of the counters map: slot 0, which
-// the table never hands out, and MaxInterfaces usable ones. A program that
-// reads an ifslots entry while userspace rewrites it can see the new
-// ifindex with the old slot 0 of a cleared entry (or the reverse); with slot
-// 0 unused such a packet lands in a slot nobody reads instead of in another
-// interface's counters.
-const counterSlots = MaxInterfaces + 1
 
 // tcObjects are the maps and the tc programs: what every attach mode needs.
 // Loading only what a struct names keeps the XDP program (xdp.frags,
@@ -54,24 +51,28 @@ func (p *progObjects) Close() error {
 // with, and the counters and bins maps mapped into memory.
 type objects struct {
 	progObjects
-	bins binLayout // zero width: bins off (the bins map has one entry)
-	cpus int       // possible CPUs
+	bins binPlan // zero width: bins off (no ring buffer)
+	cpus int     // possible CPUs
 
-	counterMem []byte // mmap of counters
-	binMem     []byte // mmap of bins, nil when bins are off
+	counterMem [][]byte      // mmap of each chunk of counters: counters, then counter_chunks[1:]
+	chunks     []*ebpf.Map   // counter_chunks[1:]
+	chunkSpec  *ebpf.MapSpec // what a chunk is
+	ring       *ringBuf      // the ring buffer in binrb[0], nil when bins are off
+	retired    []retiredRing // replaced ring buffers, drained once more before they are closed
 
 	ifmap [ifmapSize]uint32 // mirror of ifslots: the ifindex in each entry
 }
 
 // loadObjects loads the maps and every program, the XDP one included.
 func loadObjects(width time.Duration, interfaces int) (*objects, error) {
-	return loadObjectsFor(width, interfaces, true)
+	return loadObjectsFor(width, interfaces, 0, true)
 }
 
 // loadObjectsFor loads the maps and the tc programs, and the XDP program
-// when withXDP. width 0 turns bins off; otherwise the rings are sized for
-// width and the number of selected interfaces.
-func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects, error) {
+// when withXDP. width 0 turns bins off; otherwise the ring buffer of bin
+// records is sized for width and the number of selected interfaces, within
+// binsMemory bytes (DefaultBinsMemory if 0).
+func loadObjectsFor(width time.Duration, interfaces int, binsMemory uint64, withXDP bool) (*objects, error) {
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return nil, fmt.Errorf("ebpf: possible CPUs: %w", err)
@@ -81,17 +82,18 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 		return nil, fmt.Errorf("ebpf: %w", err)
 	}
 	o := &objects{cpus: cpus}
-	spec.Maps[netwatchMapCounters].MaxEntries = uint32(counterSlots * 2 * cpus)
-	spec.Maps[netwatchMapIfoverflow].MaxEntries = MaxInterfaces
+	spec.Maps[netwatchMapCounters].MaxEntries = uint32(chunkSlots * 2 * cpus)
+	o.chunkSpec = spec.Maps[netwatchMapCounterChunks].InnerMap
+	o.chunkSpec.MaxEntries = uint32(chunkSlots * 2 * cpus)
+	// The template of binrb's ring buffers: one page, the smallest the
+	// kernel accepts; the real one is made below and put in.
+	spec.Maps[netwatchMapBinrb].InnerMap.MaxEntries = uint32(unix.Getpagesize())
 	vars := map[string]any{netwatchVarNrCpus: uint32(cpus)}
 	if width > 0 {
-		if o.bins, err = planBins(width, interfaces, cpus); err != nil {
+		if o.bins, err = planBins(width, interfaces, cpus, binsMemory, unix.Getpagesize()); err != nil {
 			return nil, fmt.Errorf("ebpf: %w", err)
 		}
-		spec.Maps[netwatchMapBins].MaxEntries = o.bins.entries()
 		vars[netwatchVarBinWidthNs] = uint64(width)
-		vars[netwatchVarRingShift] = o.bins.shift
-		vars[netwatchVarRingMask] = o.bins.ring - 1
 	}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
@@ -105,16 +107,18 @@ func loadObjectsFor(width time.Duration, interfaces int, withXDP bool) (*objects
 	if err := spec.LoadAndAssign(dst, nil); err != nil {
 		return nil, fmt.Errorf("ebpf: load programs: %w", explainLoadError(err))
 	}
-	slog.Debug("ebpf: maps", "cpus", cpus, "interfaces_max", MaxInterfaces, "counters_bytes", len64(o.Counters),
-		"resolution", width, "ring_bins", o.bins.ring, "rings_per_cpu", o.bins.slots, "bins_bytes", uint64(o.bins.cpus)*o.bins.bytesPerCPU())
-	if o.counterMem, err = mmapMap(o.Counters); err != nil {
+	slog.Debug("ebpf: maps", "cpus", cpus, "interfaces_max", MaxInterfaces, "counters_chunk_bytes", len64(o.Counters),
+		"resolution", width, "bins_ring_buffer_bytes", o.bins.size, "bins_memory_bound", o.bins.limit)
+	mem, err := mmapMap(o.Counters)
+	if err != nil {
 		o.Close()
 		return nil, fmt.Errorf("ebpf: map counters: %w", err)
 	}
+	o.counterMem = [][]byte{mem}
 	if width > 0 {
-		if o.binMem, err = mmapMap(o.Bins); err != nil {
+		if err := o.setRing(o.bins.size); err != nil {
 			o.Close()
-			return nil, fmt.Errorf("ebpf: map bins: %w", err)
+			return nil, err
 		}
 	}
 	return o, nil
@@ -134,27 +138,95 @@ func mmapMap(m *ebpf.Map) ([]byte, error) {
 // Close unmaps the memory and closes programs and maps.
 func (o *objects) Close() error {
 	var errs []error
-	for _, mem := range []*[]byte{&o.counterMem, &o.binMem} {
-		if *mem != nil {
-			errs = append(errs, unix.Munmap(*mem))
-			*mem = nil
-		}
+	for _, mem := range o.counterMem {
+		errs = append(errs, unix.Munmap(mem))
 	}
-	errs = append(errs, o.progObjects.Close())
+	for _, m := range o.chunks {
+		errs = append(errs, m.Close())
+	}
+	o.counterMem, o.chunks = nil, nil
+	errs = append(errs, o.ring.Close(), o.progObjects.Close())
+	for _, r := range o.retired {
+		errs = append(errs, r.r.Close())
+	}
+	o.ring, o.retired = nil, nil
 	return errors.Join(errs...)
 }
 
 // value returns this process's view of the counters element of slot, dir
 // and cpu. Fields the programs write must be read with atomic loads.
 func (o *objects) value(slot uint32, dir uint32, cpu int) *netwatchNwValue {
-	i := (int(slot)*2+int(dir))*o.cpus + cpu
-	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[i*int(unsafe.Sizeof(netwatchNwValue{}))]))
+	i := (int(slot%chunkSlots)*2+int(dir))*o.cpus + cpu
+	return (*netwatchNwValue)(unsafe.Pointer(&o.counterMem[slot/chunkSlots][i*int(unsafe.Sizeof(netwatchNwValue{}))]))
 }
 
-// binEntryAt returns the ring entry of ring, cpu and bin.
-func (o *objects) binEntryAt(ring uint32, cpu int, bin uint64) *netwatchNwBin {
-	i := (int(ring)*o.cpus+cpu)<<o.bins.shift | int(bin&(o.bins.ring-1))
-	return (*netwatchNwBin)(unsafe.Pointer(&o.binMem[i*int(unsafe.Sizeof(netwatchNwBin{}))]))
+// slotCapacity is the number of counters slots the chunks hold.
+func (o *objects) slotCapacity() uint32 { return uint32(len(o.counterMem)) * chunkSlots }
+
+// addChunk adds a chunk of chunkSlots counters slots for the programs to
+// find in counter_chunks: a zeroed map, mapped before it is published.
+func (o *objects) addChunk() error {
+	k := uint32(len(o.counterMem))
+	if k >= maxChunks {
+		return fmt.Errorf("ebpf: already watching the maximum of %d interfaces", MaxInterfaces)
+	}
+	m, err := ebpf.NewMap(o.chunkSpec)
+	if err != nil {
+		return fmt.Errorf("ebpf: create counters chunk %d: %w", k, err)
+	}
+	mem, err := mmapMap(m)
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("ebpf: map counters chunk %d: %w", k, err)
+	}
+	if err := o.CounterChunks.Update(&k, uint32(m.FD()), ebpf.UpdateAny); err != nil {
+		unix.Munmap(mem)
+		m.Close()
+		return fmt.Errorf("ebpf: publish counters chunk %d: %w", k, err)
+	}
+	o.chunks = append(o.chunks, m)
+	o.counterMem = append(o.counterMem, mem)
+	return nil
+}
+
+// retiredRing is a ring buffer replaced at CLOCK_MONOTONIC at: programs
+// that looked it up before may still write to it for the rest of their run.
+type retiredRing struct {
+	r  *ringBuf
+	at time.Duration
+}
+
+// retireGrace is how long after its replacement a ring buffer may still get
+// records: longer than any program run.
+const retireGrace = 10 * time.Millisecond
+
+// replaceRing makes a new ring buffer of size bytes the programs' binrb[0]
+// and keeps the old one to be drained until retireGrace has passed.
+func (o *objects) replaceRing(size uint64) error {
+	old := o.ring
+	if err := o.setRing(size); err != nil {
+		return err
+	}
+	o.bins.size = size
+	if old != nil {
+		o.retired = append(o.retired, retiredRing{r: old, at: clock.Monotonic()})
+	}
+	return nil
+}
+
+// setRing makes a new ring buffer of size bytes the programs' binrb[0].
+func (o *objects) setRing(size uint64) error {
+	r, err := newRingBuf(size)
+	if err != nil {
+		return err
+	}
+	zero := uint32(0)
+	if err := o.Binrb.Update(&zero, uint32(r.m.FD()), ebpf.UpdateAny); err != nil {
+		r.Close()
+		return fmt.Errorf("ebpf: install bins ring buffer: %w", err)
+	}
+	o.ring = r
+	return nil
 }
 
 // explainLoadError adds what is missing to a permission error and the

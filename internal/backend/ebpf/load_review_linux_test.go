@@ -92,7 +92,7 @@ func TestOnlyXDPModeLoadsXDP(t *testing.T) {
 // without the XDP program, and Close handles the missing program.
 func TestLoadWithoutXDP(t *testing.T) {
 	privileged.Need(t)
-	o, err := loadObjectsFor(0, 0, false)
+	o, err := loadObjectsFor(0, 0, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

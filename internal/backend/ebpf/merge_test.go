@@ -1,180 +1,113 @@
 package ebpf
 
 import (
-	"errors"
 	"slices"
 	"testing"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
-// fakeRing is a per-CPU ring of 4 bins: ring[cpu][bin%4].
-type fakeRing [][4]binEntry
-
-func (r fakeRing) fn(calls *int) ringFunc {
-	return func(bin uint64) ([]binEntry, error) {
-		*calls++
-		out := make([]binEntry, len(r))
-		for cpu := range r {
-			out[cpu] = r[cpu][bin%4]
-		}
-		return out, nil
-	}
-}
-
 func TestMergeBins(t *testing.T) {
+	rx := func(b, p uint64) stats.Counters { return stats.Counters{RxBytes: b, RxPackets: p} }
+	tx := func(b, p uint64) stats.Counters { return stats.Counters{TxBytes: b, TxPackets: p} }
 	tests := []struct {
-		name      string
-		first     uint64
-		cur       []binEntry
-		ring      fakeRing // nil: no ring
-		want      []binCount
-		wantLost  []bool
-		wantCalls int
+		name     string
+		first    uint64
+		count    int
+		cpus     int
+		elems    []cpuBin // one interface: rx cpus, then tx cpus
+		recs     []binRecord
+		want     []stats.Counters
+		wantLost []bool
 	}{
 		{
-			name:  "one cpu, bin in progress only",
-			first: 8,
-			cur:   []binEntry{{Bin: 10, Bytes: 100, Packets: 1}},
-			ring:  fakeRing{{}},
-			want:  []binCount{{}, {}, {100, 1}, {}},
-			// 8 and 9 are in the CPU's past: the ring says nothing was there.
-			wantCalls: 2,
+			name: "one cpu, bin in progress only", first: 8, count: 4, cpus: 1,
+			elems: []cpuBin{{started: true, cur: 10, bytes: 100, packets: 1}, {}},
+			want:  []stats.Counters{{}, {}, rx(100, 1), {}},
 		},
 		{
-			name:  "ring and cur merged across cpus, same bin counted once",
-			first: 10,
-			cur: []binEntry{
-				{Bin: 12, Bytes: 5, Packets: 1},
-				{Bin: 10, Bytes: 2, Packets: 1},
+			name: "records and bins in progress merged across cpus, each bin counted once", first: 10, count: 3, cpus: 2,
+			elems: []cpuBin{
+				{started: true, cur: 12, bytes: 5, packets: 1},
+				{started: true, cur: 10, bytes: 2, packets: 1},
+				{}, {},
 			},
-			ring: fakeRing{
-				{2: {Bin: 10, Bytes: 7, Packets: 2}, 3: {Bin: 11, Bytes: 3, Packets: 1}},
-				// CPU 1 flushed bin 10 after cur was read: cur wins.
-				{2: {Bin: 10, Bytes: 2, Packets: 1}},
+			recs: []binRecord{
+				{cpu: 0, bin: 10, bytes: 7, packets: 2},
+				{cpu: 0, bin: 11, bytes: 3, packets: 1},
+				// CPU 1 flushed bin 10 after its element was read: the
+				// element's counts are the same bin, counted once.
+				{cpu: 1, bin: 10, bytes: 2, packets: 1},
+				// CPU 0 flushed bin 12 after the element read: counted
+				// from the element.
+				{cpu: 0, bin: 12, bytes: 5, packets: 1},
 			},
-			want:      []binCount{{9, 3}, {3, 1}, {5, 1}},
-			wantCalls: 2,
+			want: []stats.Counters{rx(9, 3), rx(3, 1), rx(5, 1)},
 		},
 		{
-			name:  "wrapped ring is lost, older entry means empty",
-			first: 14,
-			cur:   []binEntry{{Bin: 20, Bytes: 1, Packets: 1}},
-			ring: fakeRing{{
-				2: {Bin: 18, Bytes: 9, Packets: 9}, // bin 14's place, overwritten
-				3: {Bin: 11, Bytes: 4, Packets: 4}, // bin 15 was empty
-				0: {Bin: 16, Bytes: 6, Packets: 2},
-				1: {Bin: 17, Bytes: 8, Packets: 3},
-			}},
-			want:      []binCount{{}, {}, {6, 2}, {8, 3}},
-			wantLost:  []bool{true, false, false, false},
-			wantCalls: 4,
+			name: "directions apart", first: 0, count: 2, cpus: 1,
+			elems: []cpuBin{{started: true, cur: 5}, {started: true, cur: 1, bytes: 4, packets: 2}},
+			recs:  []binRecord{{dir: dirRx, bin: 0, bytes: 1, packets: 1}, {dir: dirTx, bin: 0, bytes: 3, packets: 1}},
+			want:  []stats.Counters{{RxBytes: 1, RxPackets: 1, TxBytes: 3, TxPackets: 1}, tx(4, 2)},
 		},
 		{
-			name:      "no ring: past bins are lost, the current one is exact",
-			first:     5,
-			cur:       []binEntry{{Bin: 6, Bytes: 3, Packets: 1}, {Bin: 4}},
-			want:      []binCount{{}, {3, 1}, {}},
-			wantLost:  []bool{true, false, false},
-			wantCalls: 1,
+			name: "lost run on one cpu marks exactly its bins before cur", first: 20, count: 6, cpus: 2,
+			elems: []cpuBin{
+				{started: true, cur: 30, lost: true, lostFirst: 21, lostLast: 23},
+				{started: true, cur: 24, bytes: 1, packets: 1},
+				{}, {},
+			},
+			recs: []binRecord{{cpu: 0, bin: 20, bytes: 6, packets: 2}, {cpu: 0, bin: 25, bytes: 8, packets: 3}, {cpu: 1, bin: 22, bytes: 2, packets: 1}},
+			// bin 22: CPU 1's record is there, CPU 0's is lost: partial and flagged.
+			want:     []stats.Counters{rx(6, 2), {}, rx(2, 1), {}, rx(1, 1), rx(8, 3)},
+			wantLost: []bool{false, true, true, true, false, false},
 		},
 		{
-			name:  "idle cpus: no ring read at all",
-			first: 30,
-			cur:   []binEntry{{Bin: 29, Bytes: 1, Packets: 1}, {Bin: 30, Bytes: 2, Packets: 2}},
-			ring:  fakeRing{{}, {}},
-			want:  []binCount{{2, 2}, {}, {}, {}},
+			name: "lost run clipped to the range read", first: 50, count: 3, cpus: 1,
+			elems:    []cpuBin{{started: true, cur: 60, lost: true, lostFirst: 40, lostLast: 51}, {}},
+			want:     []stats.Counters{{}, {}, {}},
+			wantLost: []bool{true, true, false},
+		},
+		{
+			name: "old records and records of later bins ignored", first: 5, count: 2, cpus: 1,
+			elems: []cpuBin{{started: true, cur: 9}, {}},
+			recs:  []binRecord{{bin: 4, bytes: 1, packets: 1}, {bin: 7, bytes: 1, packets: 1}, {bin: 6, bytes: 2, packets: 1}},
+			want:  []stats.Counters{{}, rx(2, 1)},
+		},
+		{
+			name: "record of an element not started (slot set up again) ignored", first: 0, count: 1, cpus: 1,
+			elems: []cpuBin{{}, {}},
+			recs:  []binRecord{{bin: 0, bytes: 1, packets: 1}},
+			want:  []stats.Counters{{}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := 0
-			ring := func(uint64) ([]binEntry, error) { calls++; return nil, nil }
-			if tt.ring != nil {
-				ring = tt.ring.fn(&calls)
+			bins, lost := mergeBins(tt.first, tt.count, 1, tt.cpus, tt.elems, tt.recs)
+			if len(bins) != 1 || !slices.Equal(bins[0], tt.want) {
+				t.Errorf("bins %v, want %v", bins, tt.want)
 			}
-			out := make([]binCount, len(tt.want))
-			for i := range out {
-				out[i] = binCount{Bytes: 999, Packets: 999} // stale data must be overwritten
-			}
-			lost := make([]bool, len(tt.want))
-			if err := mergeBins(tt.first, tt.cur, ring, out, lost); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(out, tt.want) {
-				t.Errorf("bins %v, want %v", out, tt.want)
-			}
-			wantLost := tt.wantLost
-			if wantLost == nil {
-				wantLost = make([]bool, len(tt.want))
-			}
-			if !slices.Equal(lost, wantLost) {
-				t.Errorf("lost %v, want %v", lost, wantLost)
-			}
-			if calls != tt.wantCalls {
-				t.Errorf("%d ring reads, want %d", calls, tt.wantCalls)
+			if !slices.Equal(lost[0], tt.wantLost) {
+				t.Errorf("lost %v, want %v", lost[0], tt.wantLost)
 			}
 		})
 	}
 }
 
-func TestMergeBinsRingError(t *testing.T) {
-	boom := errors.New("boom")
-	ring := func(uint64) ([]binEntry, error) { return nil, boom }
-	out := make([]binCount, 2)
-	err := mergeBins(1, []binEntry{{Bin: 5}}, ring, out, make([]bool, 2))
-	if !errors.Is(err, boom) {
-		t.Fatalf("error %v, want %v", err, boom)
+func TestMergeBinsRoutesInterfaces(t *testing.T) {
+	elems := []cpuBin{
+		{started: true, cur: 3}, {started: true, cur: 3}, // interface 0 rx, tx
+		{started: true, cur: 3}, {started: true, cur: 1, bytes: 9, packets: 1}, // interface 1
 	}
-}
-
-func TestRingBins(t *testing.T) {
-	tests := []struct {
-		width     int64 // ns
-		wantRing  uint64
-		wantShift uint32
-	}{
-		{100_000, 4096, 12},
-		{1_000_000, 256, 8},
-		{10_000_000, 32, 5},
-		{100_000_000, 4, 2},
-		{1_000_000_000, 4, 2},
-		{250_000, 1024, 10},
+	recs := []binRecord{{pos: 1, dir: dirRx, bin: 0, bytes: 5, packets: 1}, {pos: 0, dir: dirTx, bin: 2, bytes: 7, packets: 1}}
+	bins, lost := mergeBins(0, 3, 2, 1, elems, recs)
+	want := [][]stats.Counters{
+		{{}, {}, {TxBytes: 7, TxPackets: 1}},
+		{{RxBytes: 5, RxPackets: 1}, {TxBytes: 9, TxPackets: 1}, {}},
 	}
-	for _, tt := range tests {
-		ring, shift := ringBins(durationNs(tt.width))
-		if ring != tt.wantRing || shift != tt.wantShift {
-			t.Errorf("ringBins(%v) = %d, %d, want %d, %d", durationNs(tt.width), ring, shift, tt.wantRing, tt.wantShift)
-		}
-		// The ring must cover RingSpan whatever the width.
-		if span := durationNs(tt.width) * durationNs(int64(ring)); span < RingSpan {
-			t.Errorf("ringBins(%v) covers %v < %v", durationNs(tt.width), span, RingSpan)
-		}
-	}
-}
-
-func TestPlanBins(t *testing.T) {
-	l, err := planBins(durationNs(1_000_000), 16, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.slots != 2*(16+spareBinInterfaces) || l.entries() != l.slots*2*256 || l.bytesPerCPU() != uint64(l.slots)*256*24 {
-		t.Errorf("1 ms, 16 interfaces, 2 CPUs: %+v", l)
-	}
-	// 100 µs rings on 512 CPUs: 96 KiB per ring per CPU, 48 MiB per ring
-	// over all CPUs, so the 64 MiB budget holds one ring: fewer than two
-	// interfaces' worth, which must fail.
-	if _, err := planBins(durationNs(100_000), 1, 512); err == nil {
-		t.Error("planBins accepted rings over the memory budget")
-	}
-	l, err = planBins(durationNs(100_000), 100, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.slots%2 != 0 || uint64(l.slots)*uint64(l.ring)*binEntrySize*2 > ringBudget || l.pairs() < 100 {
-		t.Errorf("100 µs, 100 interfaces, 2 CPUs: %+v", l)
-	}
-	for _, w := range []int64{99_999, 1_000_000_001, 0} {
-		if _, err := planBins(durationNs(w), 1, 1); err == nil {
-			t.Errorf("planBins accepted width %v", durationNs(w))
+	for i := range want {
+		if !slices.Equal(bins[i], want[i]) || lost[i] != nil {
+			t.Errorf("interface %d: bins %v lost %v, want %v and none lost", i, bins[i], lost[i], want[i])
 		}
 	}
 }

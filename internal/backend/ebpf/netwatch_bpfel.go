@@ -13,13 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type netwatchNwBin struct {
-	_       structs.HostLayout
-	Bytes   uint64
-	Packets uint64
-	Bin     uint64
-}
-
 type netwatchNwIfslot struct {
 	_       structs.HostLayout
 	Ifindex uint32
@@ -33,18 +26,18 @@ type netwatchNwValue struct {
 	Packets    uint64
 	CurBytes   uint64
 	CurPackets uint64
-	CurBin     uint64
-	CurStart   uint64
-	Ring       uint32
-	Pad1       uint32
-	Pad2       uint64
+	CurEnd     uint64
+	LostFirst  uint64
+	LostLast   uint64
+	LostAck    uint64
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	netwatchMapBins          = "bins"
+	netwatchMapBinrb         = "binrb"
+	netwatchMapCounterChunks = "counter_chunks"
 	netwatchMapCounters      = "counters"
 	netwatchMapIfoverflow    = "ifoverflow"
 	netwatchMapIfslots       = "ifslots"
@@ -53,8 +46,6 @@ const (
 	netwatchProgNetwatchXdp  = "netwatch_xdp"
 	netwatchVarBinWidthNs    = "bin_width_ns"
 	netwatchVarNrCpus        = "nr_cpus"
-	netwatchVarRingMask      = "ring_mask"
-	netwatchVarRingShift     = "ring_shift"
 )
 
 // loadNetwatch returns the embedded CollectionSpec for netwatch.
@@ -108,10 +99,11 @@ type netwatchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type netwatchMapSpecs struct {
-	Bins       *ebpf.MapSpec `ebpf:"bins"`
-	Counters   *ebpf.MapSpec `ebpf:"counters"`
-	Ifoverflow *ebpf.MapSpec `ebpf:"ifoverflow"`
-	Ifslots    *ebpf.MapSpec `ebpf:"ifslots"`
+	Binrb         *ebpf.MapSpec `ebpf:"binrb"`
+	CounterChunks *ebpf.MapSpec `ebpf:"counter_chunks"`
+	Counters      *ebpf.MapSpec `ebpf:"counters"`
+	Ifoverflow    *ebpf.MapSpec `ebpf:"ifoverflow"`
+	Ifslots       *ebpf.MapSpec `ebpf:"ifslots"`
 }
 
 // netwatchVariableSpecs contains global variables before they are loaded into the kernel.
@@ -120,8 +112,6 @@ type netwatchMapSpecs struct {
 type netwatchVariableSpecs struct {
 	BinWidthNs *ebpf.VariableSpec `ebpf:"bin_width_ns"`
 	NrCpus     *ebpf.VariableSpec `ebpf:"nr_cpus"`
-	RingMask   *ebpf.VariableSpec `ebpf:"ring_mask"`
-	RingShift  *ebpf.VariableSpec `ebpf:"ring_shift"`
 }
 
 // netwatchObjects contains all objects after they have been loaded into the kernel.
@@ -144,15 +134,17 @@ func (o *netwatchObjects) Close() error {
 //
 // It can be passed to loadNetwatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type netwatchMaps struct {
-	Bins       *ebpf.Map `ebpf:"bins"`
-	Counters   *ebpf.Map `ebpf:"counters"`
-	Ifoverflow *ebpf.Map `ebpf:"ifoverflow"`
-	Ifslots    *ebpf.Map `ebpf:"ifslots"`
+	Binrb         *ebpf.Map `ebpf:"binrb"`
+	CounterChunks *ebpf.Map `ebpf:"counter_chunks"`
+	Counters      *ebpf.Map `ebpf:"counters"`
+	Ifoverflow    *ebpf.Map `ebpf:"ifoverflow"`
+	Ifslots       *ebpf.Map `ebpf:"ifslots"`
 }
 
 func (m *netwatchMaps) Close() error {
 	return _NetwatchClose(
-		m.Bins,
+		m.Binrb,
+		m.CounterChunks,
 		m.Counters,
 		m.Ifoverflow,
 		m.Ifslots,
@@ -165,8 +157,6 @@ func (m *netwatchMaps) Close() error {
 type netwatchVariables struct {
 	BinWidthNs *ebpf.Variable `ebpf:"bin_width_ns"`
 	NrCpus     *ebpf.Variable `ebpf:"nr_cpus"`
-	RingMask   *ebpf.Variable `ebpf:"ring_mask"`
-	RingShift  *ebpf.Variable `ebpf:"ring_shift"`
 }
 
 // netwatchPrograms contains all programs after they have been loaded into the kernel.

@@ -40,7 +40,7 @@ func Check(mode attach.Mode) (stats.Source, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return stats.Source{}, hostError{fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))}
 	}
-	o, err := loadObjectsFor(0, 0, false)
+	o, err := loadObjectsFor(0, 0, 0, false)
 	if err != nil {
 		return stats.Source{}, hostError{err}
 	}
@@ -54,7 +54,7 @@ func Check(mode attach.Mode) (stats.Source, error) {
 	}
 	src := stats.Source{Backend: Name, Attach: string(tcMode)}
 	if mode == attach.XDP {
-		o, err := loadObjectsFor(0, 0, true)
+		o, err := loadObjectsFor(0, 0, 0, true)
 		if err != nil {
 			return stats.Source{}, fmt.Errorf("ebpf: --attach xdp: %w (XDP counting needs Linux 5.18 or newer)", err)
 		}

@@ -47,7 +47,7 @@ func runSKB(t testing.TB, ns *netnstest.NS, prog *ebpf.Program, data []byte, ctx
 func TestTCCountsWireBytes(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -110,7 +110,7 @@ func TestTCCountsWireBytes(t *testing.T) {
 func TestUnknownIfindexIsNotCounted(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 	data := frame{payload: 64}.bytes()
@@ -121,7 +121,7 @@ func TestUnknownIfindexIsNotCounted(t *testing.T) {
 	}
 	// Nothing anywhere in the counters moved, and the program published
 	// nothing for ifindex 1.
-	for slot := range uint32(MaxInterfaces) {
+	for slot := range o.slotCapacity() {
 		for _, dir := range []uint32{dirRx, dirTx} {
 			if b, n := counted(t, o, slot, dir); b != 0 || n != 0 {
 				t.Errorf("slot %d dir %d counted %d bytes %d packets", slot, dir, b, n)
@@ -141,7 +141,7 @@ func TestUnknownIfindexIsNotCounted(t *testing.T) {
 func TestXDPCountsFrames(t *testing.T) {
 	p := netnstest.NewPair(t)
 	o := testObjects(t, 0)
-	if err := o.addInterface(p.IndexA, 0, noSlot); err != nil {
+	if err := o.addInterface(p.IndexA, 0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -24,7 +24,7 @@ func TestTunCountsL3Packets(t *testing.T) {
 	o := testObjects(t, 0)
 	const slot = 1
 	err := p.ns.Do(func() error {
-		if err := o.addInterface(p.tun, slot, noSlot); err != nil {
+		if err := o.addInterface(p.tun, slot); err != nil {
 			return err
 		}
 		for dir, prog := range map[attach.Direction]*ebpf.Program{attach.Ingress: o.NetwatchTcIn, attach.Egress: o.NetwatchTcEg} {

@@ -49,6 +49,7 @@ var debianPackages = map[string]string{
 	"ethtool": "ethtool",
 	"ip":      "iproute2",
 	"setpriv": "util-linux",
+	"tmux":    "tmux",
 }
 
 // Tool is the requirement of running command cmd, with the Debian package

@@ -105,7 +105,7 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 	}
 	// Even with our links on the device the qdisc may have been deleted
 	// behind our back; then the one we add now is ours.
-	created, err := ensureClsact(h, ifindex)
+	created, err := ensureClsact(h, ifindex, use.users > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -147,14 +147,20 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 }
 
 // ensureClsact adds a clsact qdisc to ifindex unless it has one, and
-// reports whether it added it.
-func ensureClsact(h *netlink.Handle, ifindex int) (created bool, err error) {
+// reports whether it added it. known says our links already use a clsact
+// there: then an existing qdisc is that one, and the qdiscs are not listed
+// (netlink lists the qdiscs of every device, a cost that grows with their
+// number on every attach).
+func ensureClsact(h *netlink.Handle, ifindex int, known bool) (created bool, err error) {
 	err = h.QdiscAdd(clsactQdisc(ifindex))
 	if err == nil {
 		return true, nil
 	}
 	if !errors.Is(err, unix.EEXIST) {
 		return false, fmt.Errorf("attach: tc: add clsact qdisc on ifindex %d: %w", ifindex, err)
+	}
+	if known {
+		return false, nil
 	}
 	qdiscs, lerr := h.QdiscList(device(ifindex))
 	if lerr != nil {
