@@ -69,7 +69,7 @@ ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main
 
 # --- binaries and SBOMs ----------------------------------------------------
 # The SBOM generator runs on this machine, so it is built for it, once.
-GOOS= GOARCH= "$GO" build -trimpath -o "$work/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+GOOS='' GOARCH='' "$GO" build -trimpath -o "$work/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
 
 for target in "${targets[@]}"; do
 	os=${target%/*} arch=${target#*/}
@@ -88,9 +88,9 @@ done
 # Man pages: TestManPages renders one page per command with urfave/cli's
 # ToMan and writes them where NETWATCH_MAN_DIR says. Completions: the
 # completion command of a build for this machine.
-GOOS= GOARCH= NETWATCH_MAN_DIR="$work/man" "$GO" test -count=1 -run '^TestManPages$' ./cmd/netwatch >"$work/man.log" 2>&1 ||
+GOOS='' GOARCH='' NETWATCH_MAN_DIR="$work/man" "$GO" test -count=1 -run '^TestManPages$' ./cmd/netwatch >"$work/man.log" 2>&1 ||
 	{ cat "$work/man.log" >&2; die "generating man pages failed"; }
-GOOS= GOARCH= "$GO" build -trimpath -buildvcs=false -o "$work/netwatch-host" ./cmd/netwatch
+GOOS='' GOARCH='' "$GO" build -trimpath -buildvcs=false -o "$work/netwatch-host" ./cmd/netwatch
 mkdir -p "$work/completions"
 for shell in bash zsh fish; do
 	"$work/netwatch-host" completion "$shell" >"$work/completions/$shell"

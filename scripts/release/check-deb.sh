@@ -68,10 +68,13 @@ netwatch snapshot --json -b procfs -w 100ms | tee /dev/stderr |
 say "man pages"
 pages=$(dpkg -L netwatch | grep '^/usr/share/man/man1/.*\.1\.gz$' | sed 's|.*/||; s|\.1\.gz$||')
 [ "$(wc -l <<<"$pages")" -ge 5 ] || die "expected netwatch(1) and one page per command, got: $pages"
+# (Output kept whole before grep: grep -q would close the pipe early.)
 for page in $pages; do
-	MANPAGER=cat MANWIDTH=80 man 1 "$page" 2>/dev/null | grep -q "^NAME" || die "man 1 $page does not render"
+	text=$(MANPAGER='cat' MANWIDTH=80 man 1 "$page" 2>/dev/null) || die "man 1 $page failed"
+	grep -q "^NAME" <<<"$text" || die "man 1 $page does not render"
 done
-MANPAGER=cat man netwatch-snapshot | grep -q -- '--window' || die "man netwatch-snapshot does not document --window"
+text=$(MANPAGER='cat' man netwatch-snapshot)
+grep -q -- '--window' <<<"$text" || die "man netwatch-snapshot does not document --window"
 echo "$pages" | tr '\n' ' '
 echo
 
@@ -104,6 +107,35 @@ ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--no-new-privs netwatch snapshot --json -b ebpf -i lo -w 200ms |
 	jq -e '.backend == "ebpf" and (.interfaces[0].name == "lo")' >/dev/null ||
 	die "the eBPF backend did not run with CAP_BPF + CAP_NET_ADMIN as a non-root user"
+
+# The unit's own command line, with its environment and the same
+# privileges, scraped once from inside the namespace. Skipped (and said so)
+# by a netwatch without the serve command.
+if netwatch serve --help >/dev/null 2>&1; then
+	say "netwatch serve as the unit starts it (ExecStart, Environment=, the unit's privileges); one scrape"
+	read -ra exec_start <<<"$(sed -n 's/^ExecStart=//p' "$unit")"
+	mapfile -t unit_env < <(sed -n 's/^Environment=//p' "$unit")
+	log=$(mktemp)
+	ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+bpf,+net_admin --ambient-caps=-all,+bpf,+net_admin --bounding-set=-all,+bpf,+net_admin \
+		--no-new-privs env "${unit_env[@]}" "${exec_start[@]}" >"$log" 2>&1 &
+	serve_pid=$!
+	# Until the first sample is in (at most 10 s).
+	metrics='' want='^netwatch_network_receive_bytes_total{device="lo"}'
+	for _ in $(seq 50); do
+		sleep 0.2
+		metrics=$(ip netns exec "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9977 &&
+			printf "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && cat <&3' 2>/dev/null) || continue
+		grep -q "$want" <<<"$metrics" && break
+	done
+	kill -TERM "$serve_pid"
+	wait "$serve_pid" || { cat "$log" >&2; rm -f "$log"; die "serve did not exit cleanly on SIGTERM"; }
+	rm -f "$log"
+	grep -q "$want" <<<"$metrics" ||
+		die "no netwatch_network_receive_bytes_total{device=\"lo\"} in the scrape: ${metrics:0:300}"
+else
+	say "this netwatch has no serve command: the unit's ExecStart was not run"
+fi
 
 say "dpkg -r netwatch"
 dpkg -r netwatch
