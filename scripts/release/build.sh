@@ -68,8 +68,13 @@ trap 'rm -rf "$work"' EXIT
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.buildDate=$build_date"
 
 # --- binaries and SBOMs ----------------------------------------------------
-# The SBOM generator runs on this machine, so it is built for it, once.
-GOOS='' GOARCH='' "$GO" build -trimpath -o "$work/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+# The SBOM generator (go.mod's tool dependency) runs on this machine, so it
+# is built for it, once; CYCLONEDX_GOMOD names one already built from the
+# same go.mod (reproducible.sh builds it once for both of its builds).
+cyclonedx=${CYCLONEDX_GOMOD:-$work/cyclonedx-gomod}
+if [ -z "${CYCLONEDX_GOMOD:-}" ]; then
+	GOOS='' GOARCH='' "$GO" build -trimpath -o "$cyclonedx" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+fi
 
 for target in "${targets[@]}"; do
 	os=${target%/*} arch=${target#*/}
@@ -79,7 +84,7 @@ for target in "${targets[@]}"; do
 	# From the binary's own build information: exactly the modules (and the
 	# Go standard library) linked into it, with their go.sum hashes. No
 	# serial number and no timestamp, which would differ on every run.
-	"$work/cyclonedx-gomod" bin -json -std -noserial -notimestamp -version "$version" \
+	"$cyclonedx" bin -json -std -noserial -notimestamp -version "$version" \
 		-output "$out/$bin.cdx.json" "$out/$bin" 2>"$work/sbom.log" ||
 		{ cat "$work/sbom.log" >&2; die "SBOM for $bin failed"; }
 done

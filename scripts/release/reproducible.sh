@@ -53,6 +53,15 @@ build() {
 	}
 }
 
+# The SBOM generator is a tool, not an artefact: built once, from the
+# commit's go.mod, for both builds (the SBOMs it writes are compared).
+mkdir -p "$tmp/tool"
+git -C "$repo" show "$commit:go.mod" >"$tmp/tool/go.mod"
+git -C "$repo" show "$commit:go.sum" >"$tmp/tool/go.sum"
+echo "reproducible: build cyclonedx-gomod"
+(cd "$tmp/tool" && GOFLAGS=-mod=mod go build -trimpath -o "$tmp/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
+export CYCLONEDX_GOMOD=$tmp/cyclonedx-gomod
+
 # Different depths and names, so a path that leaks in shows up.
 build a "$tmp/a/src" 022 UTC C
 build bb "$tmp/bb/source-tree" 077 America/Los_Angeles C.UTF-8
