@@ -31,7 +31,12 @@ func backendOptions(c *cli.Context) (backend.Options, error) {
 	if err != nil {
 		return backend.Options{}, usagef("--xdp-mode: %v", trimPkg(err))
 	}
+	ns, err := backend.ParseNetns(c.String("netns"))
+	if err != nil {
+		return backend.Options{}, usagef("--netns: %v", err)
+	}
 	return backend.Options{
+		Netns:    ns,
 		Name:     name,
 		Selector: sel,
 		Attach:   mode,

@@ -581,7 +581,8 @@ func TestEBPFBusyXDPHook(t *testing.T) {
 }
 
 // TestUnprivileged runs netwatch as nobody without capabilities: auto
-// falls back to procfs with a one-line notice, ebpf fails clearly.
+// falls back to netlink (which needs no privilege) with a one-line notice,
+// ebpf fails clearly.
 func TestUnprivileged(t *testing.T) {
 	p := netnstest.NewPair(t) // a namespace of our own: even lo is the test's
 	t.Run("auto falls back", func(t *testing.T) {
@@ -589,13 +590,13 @@ func TestUnprivileged(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
-		s := checkSample(t, []byte(r.stdout), "procfs")
+		s := checkSample(t, []byte(r.stdout), "netlink")
 		if ifs, _ := s["interfaces"].([]any); len(ifs) != 1 || ifs[0].(map[string]any)["name"] != "lo" {
 			t.Errorf("interfaces = %v, want lo only", s["interfaces"])
 		}
 		oneLineStderr(t, r.stderr)
-		if !strings.HasPrefix(r.stderr, "netwatch: notice: ebpf unavailable: ") || !strings.HasSuffix(r.stderr, "; using procfs\n") {
-			t.Errorf("notice %q, want \"netwatch: notice: ebpf unavailable: <reason>; using procfs\"", r.stderr)
+		if !strings.HasPrefix(r.stderr, "netwatch: notice: ebpf unavailable: ") || !strings.HasSuffix(r.stderr, "; using netlink\n") {
+			t.Errorf("notice %q, want \"netwatch: notice: ebpf unavailable: <reason>; using netlink\"", r.stderr)
 		}
 		if !strings.Contains(r.stderr, "CAP_BPF") {
 			t.Errorf("notice %q does not name the missing privilege (CAP_BPF)", r.stderr)

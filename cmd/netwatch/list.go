@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
-	"github.com/netwatch-dev/netwatch/internal/iface"
 )
 
 func listCommand() *cli.Command {
@@ -43,6 +42,7 @@ type listInterface struct {
 	HardwareAddr string `json:"hardware_addr,omitempty"`
 	Backend      string `json:"backend"`
 	Attach       string `json:"attach,omitempty"`
+	Netns        string `json:"netns,omitempty"`
 	// Problem says why watch would fail on this interface (a busy XDP hook).
 	Problem string `json:"problem,omitempty"`
 }
@@ -62,7 +62,7 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	infos, err := iface.List()
+	infos, err := backend.ListInterfaces(opts)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func listAction(c *cli.Context) error {
 		li := listInterface{
 			Name: info.Name, Index: info.Index, State: info.State, MTU: info.MTU,
 			SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
-			Backend: src.Backend, Attach: src.Attach,
+			Backend: src.Backend, Attach: src.Attach, Netns: opts.Netns.Label,
 		}
 		// What would make watch fail here (a busy XDP hook, no native
 		// XDP): the same checks watch's attach runs into.
@@ -105,7 +105,12 @@ func listAction(c *cli.Context) error {
 // went to stderr (decideBackend).
 func writeListTable(w *bufio.Writer, l listJSON) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND")
+	netns := len(l.Interfaces) > 0 && l.Interfaces[0].Netns != ""
+	head := "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND"
+	if netns {
+		head += "\tNETNS"
+	}
+	fmt.Fprintln(tw, head)
 	for _, i := range l.Interfaces {
 		speed := "-"
 		if i.SpeedMbps > 0 {
@@ -117,6 +122,9 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 		}
 		if i.Problem != "" {
 			be += ": " + i.Problem
+		}
+		if netns {
+			be += "\t" + i.Netns
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
 	}

@@ -42,18 +42,9 @@ func topAction(c *cli.Context) error {
 	if !ok || !term.IsTerminal(out.Fd()) {
 		return watchAction(c)
 	}
-	if c.Args().Present() {
-		return usagef("unexpected argument %q (see 'netwatch top --help')", c.Args().First())
-	}
-	interval, err := parseInterval("interval", c.Duration("interval"))
+	interval, err := parseStreamArgs(c, "netwatch top")
 	if err != nil {
 		return err
-	}
-	if c.Int("count") < 0 {
-		return usagef("--count %d: must be 0 or more", c.Int("count"))
-	}
-	if c.Duration("duration") < 0 {
-		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
 	}
 	if _, err := streamFormat(c); err != nil { // used only without a terminal, checked alike
 		return err

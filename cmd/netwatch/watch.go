@@ -40,18 +40,9 @@ func watchFlags() []cli.Flag {
 }
 
 func watchAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usagef("unexpected argument %q (see 'netwatch --help')", c.Args().First())
-	}
-	interval, err := parseInterval("interval", c.Duration("interval"))
+	interval, err := parseStreamArgs(c, "netwatch")
 	if err != nil {
 		return err
-	}
-	if c.Int("count") < 0 {
-		return usagef("--count %d: must be 0 or more", c.Int("count"))
-	}
-	if c.Duration("duration") < 0 {
-		return usagef("--duration %v: must be 0 or more", c.Duration("duration"))
 	}
 	format, err := streamFormat(c)
 	if err != nil {
@@ -105,4 +96,24 @@ func quietPipe(err error) error {
 		return nil
 	}
 	return err
+}
+
+// parseStreamArgs checks what every streaming command (watch, top, ...)
+// takes besides its flags: no arguments, an interval in range, a count and a
+// duration that are not negative. It returns the interval.
+func parseStreamArgs(c *cli.Context, helpName string) (time.Duration, error) {
+	if c.Args().Present() {
+		return 0, usagef("unexpected argument %q (see '%s --help')", c.Args().First(), helpName)
+	}
+	interval, err := parseInterval("interval", c.Duration("interval"))
+	if err != nil {
+		return 0, err
+	}
+	if c.Int("count") < 0 {
+		return 0, usagef("--count %d: must be 0 or more", c.Int("count"))
+	}
+	if c.Duration("duration") < 0 {
+		return 0, usagef("--duration %v: must be 0 or more", c.Duration("duration"))
+	}
+	return interval, nil
 }

@@ -16,14 +16,15 @@ import (
 
 // Backend names.
 const (
-	Auto   = "auto"
-	EBPF   = "ebpf"
-	Procfs = "procfs"
-	Sysctl = "sysctl"
+	Auto    = "auto"
+	EBPF    = "ebpf"
+	Netlink = "netlink"
+	Procfs  = "procfs"
+	Sysctl  = "sysctl"
 )
 
 // Names lists the values --backend accepts.
-var Names = []string{Auto, EBPF, Procfs, Sysctl}
+var Names = []string{Auto, EBPF, Netlink, Procfs, Sysctl}
 
 // ErrUnavailable is wrapped by errors for a backend that cannot run on this
 // system at all (wrong OS).
@@ -45,6 +46,8 @@ type Options struct {
 	// ProcRoot is where procfs is mounted ("" = /proc). Only the procfs
 	// backend uses it.
 	ProcRoot string
+	// Netns is the network namespace to sample (--netns); zero: ours.
+	Netns Netns
 }
 
 // ValidateName checks a --backend value.
@@ -58,7 +61,11 @@ func ValidateName(name string) error {
 // Open opens the backend plan names (see Decide). Any failure is an error:
 // the plan already made every fallback there is.
 func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
-	b, err := openNamed(ctx, plan.Source.Backend, opts)
+	var b Backend
+	err := opts.Netns.Do(func() (err error) {
+		b, err = openNamed(ctx, plan.Source.Backend, opts)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s backend: %w", plan.Source.Backend, err)
 	}
@@ -68,6 +75,7 @@ func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 // InterfaceNames lists the interfaces the planned backend can see: those of
 // the procfs tree at opts.ProcRoot for procfs, the system's otherwise.
 func InterfaceNames(plan Plan, opts Options) ([]string, error) {
+	infos, err := ListInterfaces(opts)
 	if plan.Source.Backend == Procfs && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, IndexOf: func(string) int { return 0 }})
 		if err != nil {
@@ -84,11 +92,25 @@ func InterfaceNames(plan Plan, opts Options) ([]string, error) {
 		}
 		return names, nil
 	}
-	infos, err := iface.List()
 	if err != nil {
 		return nil, err
 	}
 	return iface.Names(infos), nil
+}
+
+// ListInterfaces lists the interfaces of opts' namespace. In another
+// namespace, state comes from the interface flags: /sys/class/net shows
+// netwatch's own namespace.
+func ListInterfaces(opts Options) ([]iface.Info, error) {
+	if !opts.Netns.Set() {
+		return iface.List()
+	}
+	var infos []iface.Info
+	err := opts.Netns.Do(func() (err error) {
+		infos, err = iface.ListFlags()
+		return err
+	})
+	return infos, err
 }
 
 func joinReasons(reasons []string) string { return strings.Join(reasons, "; ") }

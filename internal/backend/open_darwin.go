@@ -14,7 +14,7 @@ func openNamed(_ context.Context, name string, opts Options) (Backend, error) {
 	switch name {
 	case Sysctl:
 		return sysctl.Open(opts.Selector)
-	case EBPF, Procfs:
+	case EBPF, Netlink, Procfs:
 		return nil, fmt.Errorf("%w: %s needs Linux", ErrUnavailable, name)
 	}
 	return nil, fmt.Errorf("unknown backend %q", name)

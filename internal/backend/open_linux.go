@@ -6,13 +6,17 @@ import (
 
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf"
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
+	"github.com/netwatch-dev/netwatch/internal/backend/netlink"
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/backend/sysctl"
 	"github.com/netwatch-dev/netwatch/internal/stats"
+	vnl "github.com/vishvananda/netlink"
 )
 
-// preference is the order auto tries.
-var preference = []string{EBPF, Procfs}
+// preference is the order auto tries: exact per-packet counters, then the
+// kernel's counters in one netlink dump, then /proc/net/dev as the last
+// resort (a kernel before 4.7, a seccomp filter without netlink sockets).
+var preference = []string{EBPF, Netlink, Procfs}
 
 func openNamed(ctx context.Context, name string, opts Options) (Backend, error) {
 	switch name {
@@ -24,8 +28,10 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 			Resolution: opts.Resolution,
 			BinsMemory: opts.BinsMemory,
 		})
+	case Netlink:
+		return netlink.Open(netlink.Options{Selector: opts.Selector})
 	case Procfs:
-		return procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
+		return openProcfs(opts)
 	case Sysctl:
 		return sysctl.Open(opts.Selector)
 	}
@@ -45,12 +51,17 @@ func hostCheck(name string, opts Options) (stats.Source, error) {
 	switch name {
 	case EBPF:
 		return ebpf.Check(opts.Attach)
-	case Procfs:
-		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
-		if err != nil {
-			return stats.Source{}, err
-		}
-		return b.Source(), b.Close()
+	case Netlink, Procfs:
+		var src stats.Source
+		err := opts.Netns.Do(func() error {
+			b, err := openNamed(context.Background(), name, opts)
+			if err != nil {
+				return err
+			}
+			src = b.Source()
+			return b.Close()
+		})
+		return src, err
 	case Sysctl:
 		_, err := sysctl.Open(opts.Selector)
 		return stats.Source{}, err // never succeeds on Linux
@@ -65,5 +76,55 @@ func AttachProblem(plan Plan, opts Options, ifindex int) error {
 	if plan.Source.Backend != EBPF {
 		return nil
 	}
-	return ebpf.AttachProblem(attach.Mode(plan.Source.Attach), opts.XDPMode, ifindex)
+	var err error
+	if nerr := opts.Netns.Do(func() error {
+		err = ebpf.AttachProblem(attach.Mode(plan.Source.Attach), opts.XDPMode, ifindex)
+		return nil
+	}); nerr != nil {
+		return nerr
+	}
+	return err
+}
+
+// openProcfs opens /proc/net/dev, of opts.Netns when one is named: the
+// calling thread is then in it (Netns.Do), so /proc/thread-self/net/dev is
+// the namespace's, and the file stays bound to it once open. Indexes come
+// from a netlink handle made in the namespace.
+func openProcfs(opts Options) (Backend, error) {
+	o := procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector}
+	if !opts.Netns.Set() {
+		return procfs.Open(o)
+	}
+	if o.Root == "" || o.Root == procfs.DefaultRoot {
+		o.Root = "/proc/thread-self"
+	}
+	h, err := vnl.NewHandle()
+	if err != nil {
+		return nil, fmt.Errorf("procfs: netlink handle in netns %s: %w", opts.Netns.Label, err)
+	}
+	o.IndexOf = func(name string) int {
+		l, err := h.LinkByName(name)
+		if err != nil {
+			return 0
+		}
+		return l.Attrs().Index
+	}
+	b, err := procfs.Open(o)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return closeAlso{b, h.Close}, nil
+}
+
+// closeAlso is a Backend that runs one more clean-up on Close.
+type closeAlso struct {
+	Backend
+	also func()
+}
+
+func (c closeAlso) Close() error {
+	err := c.Backend.Close()
+	c.also()
+	return err
 }

@@ -17,7 +17,7 @@ func openNamed(_ context.Context, name string, opts Options) (Backend, error) {
 	switch name {
 	case Procfs:
 		return procfs.Open(procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector})
-	case EBPF, Sysctl:
+	case EBPF, Netlink, Sysctl:
 		return nil, fmt.Errorf("%w: %s", ErrUnavailable, name)
 	}
 	return nil, fmt.Errorf("unknown backend %q", name)

@@ -28,6 +28,9 @@ func Decide(opts Options) (Plan, error) {
 	if err := ValidateName(opts.Name); err != nil {
 		return Plan{}, err
 	}
+	if err := opts.Netns.Check(); err != nil {
+		return Plan{}, err
+	}
 	if opts.Name != Auto {
 		src, err := hostCheck(opts.Name, opts)
 		if err != nil {

@@ -24,7 +24,14 @@ type Info struct {
 }
 
 // List returns every interface, ordered by index.
-func List() ([]Info, error) {
+func List() ([]Info, error) { return list(true) }
+
+// ListFlags is List without the platform's details (Linux: sysfs), for
+// another network namespace than the one /sys shows: the state comes from
+// the interface flags.
+func ListFlags() ([]Info, error) { return list(false) }
+
+func list(details bool) ([]Info, error) {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return nil, fmt.Errorf("list interfaces: %w", err)
@@ -38,7 +45,9 @@ func List() ([]Info, error) {
 			State:        flagState(ifi.Flags),
 			HardwareAddr: ifi.HardwareAddr.String(),
 		}
-		addPlatformDetails(&info)
+		if details {
+			addPlatformDetails(&info)
+		}
 		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b Info) int { return a.Index - b.Index })

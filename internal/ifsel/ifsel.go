@@ -6,7 +6,19 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+)
+
+// Limits on names and patterns.
+const (
+	// MaxNameLen is the longest interface name Linux and macOS allow
+	// (IFNAMSIZ - 1).
+	MaxNameLen = 15
+	// MaxPatternLen bounds one pattern: a glob matching names of at most
+	// 15 bytes has no use for more, and a mistake (a file pasted into -i)
+	// would otherwise be matched against every name on every read.
+	MaxPatternLen = 256
 )
 
 // Selector decides which interfaces are watched. The zero value selects all.
@@ -37,6 +49,9 @@ func patterns(args []string) ([]string, error) {
 			p = strings.TrimSpace(p)
 			if p == "" {
 				continue
+			}
+			if len(p) > MaxPatternLen {
+				return nil, fmt.Errorf("interface pattern %s of %d bytes is too long (at most %d)", quoteShort(p), len(p), MaxPatternLen)
 			}
 			if _, err := path.Match(p, ""); err != nil {
 				return nil, fmt.Errorf("bad interface pattern %q: %w", p, err)
@@ -72,6 +87,9 @@ func (s Selector) CheckExist(existing []string) error {
 		if strings.ContainsAny(p, `*?[\`) {
 			continue
 		}
+		if len(p) > MaxNameLen {
+			return fmt.Errorf("interface name %s is %d bytes, longer than any interface name can be (%d)", quoteShort(p), len(p), MaxNameLen)
+		}
 		if !slices.Contains(existing, p) {
 			sorted := slices.Clone(existing)
 			slices.Sort(sorted)
@@ -91,4 +109,13 @@ func (s Selector) String() string {
 		return inc
 	}
 	return inc + " except " + strings.Join(s.exclude, ",")
+}
+
+// quoteShort quotes s for an error message, cut to its first 32 bytes.
+func quoteShort(s string) string {
+	const max = 32
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:max], "")) + "…"
 }

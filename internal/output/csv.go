@@ -25,18 +25,27 @@ var csvHeader = []string{
 // one row per interface. A sample without interfaces adds no row.
 type csvStream struct {
 	w      *csv.Writer
+	netns  bool // a netns column at the end
 	header bool
 	record []string
 	num    []byte
 }
 
-func newCSV(buf *bytes.Buffer) *csvStream {
-	return &csvStream{w: csv.NewWriter(buf), record: make([]string, len(csvHeader))}
+func newCSV(buf *bytes.Buffer, netns bool) *csvStream {
+	n := len(csvHeader)
+	if netns {
+		n++
+	}
+	return &csvStream{w: csv.NewWriter(buf), netns: netns, record: make([]string, n)}
 }
 
 func (c *csvStream) render(s stats.Sample) error {
 	if !c.header {
-		if err := c.w.Write(csvHeader); err != nil {
+		header := csvHeader
+		if c.netns {
+			header = append(header[:len(header):len(header)], "netns")
+		}
+		if err := c.w.Write(header); err != nil {
 			return err
 		}
 		c.header = true
@@ -60,7 +69,10 @@ func (c *csvStream) render(s stats.Sample) error {
 		r[12] = c.rate(in.TxBytesPerSec)
 		r[13] = c.rate(in.TxPacketsPerSec)
 		r[14], r[15], r[16] = resolution, exact, strconv.Itoa(in.LostBins)
-		c.summary(r[17:], in.Summary)
+		c.summary(r[17:len(csvHeader)], in.Summary)
+		if c.netns {
+			r[len(csvHeader)] = in.Netns
+		}
 		if err := c.w.Write(r); err != nil {
 			return err
 		}

@@ -75,4 +75,8 @@ type TableOptions struct {
 	// It is printed on a line of its own above every header that has the
 	// BURSTS column.
 	Bursts string
+	// Netns adds a NETNS column to the table and a netns column at the end
+	// of CSV rows (--netns given); JSON has the netns field whenever an
+	// interface has a namespace.
+	Netns bool
 }

@@ -40,6 +40,8 @@ type wireInterface struct {
 	*wireSummary
 	// LostBins counts in-kernel time bins overwritten before they were read.
 	LostBins int `json:"lost_bins,omitempty"`
+	// Netns is the namespace the user named with --netns.
+	Netns string `json:"netns,omitempty"`
 }
 
 // wireSummary describes the bins behind a sample that covers more than one
@@ -127,6 +129,7 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			TxBytesPerSec:   finite(in.TxBytesPerSec),
 			TxPacketsPerSec: finite(in.TxPacketsPerSec),
 			LostBins:        in.LostBins,
+			Netns:           in.Netns,
 		}
 		if in.Summary != nil {
 			wi.wireSummary = newWireSummary(in.Summary)

@@ -77,6 +77,10 @@ func (t *table) render(s stats.Sample) error {
 		if t.sums {
 			b = t.appendSummary(b, in.Summary)
 		}
+		if t.opts.Netns {
+			b = append(b, columnGap...)
+			b = append(b, printable(in.Netns)...)
+		}
 		b = append(b, '\n')
 		t.buf.Write(b)
 		t.line = b
@@ -145,6 +149,10 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 			b = append(b, columnGap...)
 			b = padLeft(b, "BURSTS rx/tx", burstWidth)
 		}
+	}
+	if t.opts.Netns {
+		b = append(b, columnGap...)
+		b = append(b, "NETNS"...)
 	}
 	b = append(b, '\n')
 	t.buf.Write(b)

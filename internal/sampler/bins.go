@@ -93,7 +93,9 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 		cfg.now = clock.Now
 	}
 	if cfg.sleepUntil == nil {
-		cfg.sleepUntil = sleepUntil
+		sl := clock.NewSleeper(ctx)
+		defer sl.Close()
+		cfg.sleepUntil = sl.Until
 	}
 	log := orDiscard(cfg.Logger)
 	maxSamples := cfg.Count

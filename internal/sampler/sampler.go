@@ -50,7 +50,9 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 		cfg.now = clock.Monotonic
 	}
 	if cfg.sleepUntil == nil {
-		cfg.sleepUntil = sleepUntil
+		sl := clock.NewSleeper(ctx)
+		defer sl.Close()
+		cfg.sleepUntil = sl.Until
 	}
 	log := orDiscard(cfg.Logger)
 
@@ -140,20 +142,4 @@ func onGrid(start, interval time.Duration, tick int, now time.Duration) (int, ti
 		deadline = start + time.Duration(tick)*interval
 	}
 	return tick, deadline
-}
-
-// sleepUntil sleeps until the CLOCK_MONOTONIC deadline or ctx is done.
-func sleepUntil(ctx context.Context, deadline time.Duration) error {
-	d := deadline - clock.Monotonic()
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }

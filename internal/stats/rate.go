@@ -59,7 +59,11 @@ func ParseRate(s string) (float64, error) {
 			continue
 		}
 		if per, ok := rateBodies[body]; ok {
-			return v * p.mult * per, nil
+			r := v * p.mult * per
+			if math.IsInf(r, 0) {
+				return 0, fmt.Errorf("rate %q: too large (%s)", s, rateExamples)
+			}
+			return r, nil
 		}
 	}
 	return 0, fmt.Errorf("rate %q: unknown unit %q (%s)", s, unit, rateExamples)

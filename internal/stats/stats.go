@@ -72,6 +72,9 @@ type InterfaceSample struct {
 	// LostBins counts bins in the sample that the kernel overwrote before
 	// they were read: their counts are missing from the rates and counters.
 	LostBins int
+	// Netns is the network namespace the interface lives in, as the user
+	// named it (--netns); empty when none was named.
+	Netns string
 }
 
 // Sample is what the sampler emits once per interval.

@@ -54,6 +54,7 @@ type Backend struct {
 	indexOf func(string) int
 	indexes map[string]int
 	indexAt time.Duration
+	system  bool // indexes are the running system's (listed once per refresh)
 }
 
 // Open opens Root/net/dev and checks that it parses.
@@ -76,7 +77,7 @@ func Open(opts Options) (*Backend, error) {
 		indexes: make(map[string]int),
 	}
 	if b.indexOf == nil {
-		b.indexOf = systemIndex
+		b.indexOf, b.system = systemIndex, true
 	}
 	if _, err := b.Read(context.Background()); err != nil {
 		f.Close()
@@ -196,11 +197,18 @@ func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) 
 	if now-b.indexAt > indexRefresh {
 		clear(b.indexes)
 		b.indexAt = now
+		if b.system {
+			// One listing for every interface, not one per name:
+			// each lookup dumps all links.
+			for name, ix := range systemIndexes() {
+				b.indexes[name] = ix
+			}
+		}
 	}
 	for i := range ifs {
 		idx, ok := b.indexes[ifs[i].Name]
 		if !ok {
-			idx = b.indexOf(ifs[i].Name)
+			idx = b.indexOf(ifs[i].Name) // new since the listing
 			b.indexes[ifs[i].Name] = idx
 		}
 		ifs[i].Index = idx
@@ -209,6 +217,19 @@ func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) 
 
 // Close closes the file.
 func (b *Backend) Close() error { return b.file.Close() }
+
+// systemIndexes maps every interface name of the system to its index.
+func systemIndexes() map[string]int {
+	ifis, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]int, len(ifis))
+	for _, ifi := range ifis {
+		m[ifi.Name] = ifi.Index
+	}
+	return m
+}
 
 func systemIndex(name string) int {
 	ifi, err := net.InterfaceByName(name)

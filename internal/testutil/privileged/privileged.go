@@ -49,6 +49,8 @@ var debianPackages = map[string]string{
 	"ethtool": "ethtool",
 	"ip":      "iproute2",
 	"setpriv": "util-linux",
+	"node":    "nodejs",
+	"npm":     "npm",
 	"tmux":    "tmux",
 }
 

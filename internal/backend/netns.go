@@ -1,0 +1,49 @@
+package backend
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// NetnsDir is where `ip netns add` names namespaces.
+const NetnsDir = "/run/netns"
+
+// Netns is a network namespace named by the user: --netns NAME, PATH or
+// pid:PID. The zero value is netwatch's own namespace.
+type Netns struct {
+	// Label is what the user gave, shown with every interface.
+	Label string
+	// Path is the namespace file to setns(2) into.
+	Path string
+	// PID is the process named by pid:PID, 0 otherwise: procfs reads
+	// /proc/PID/net/dev, which needs no setns.
+	PID int
+}
+
+// ParseNetns reads a --netns value: pid:PID (that process's namespace), a
+// path (anything with a slash: /proc/1234/ns/net, /run/netns/blue), or the
+// name of a namespace in /run/netns.
+func ParseNetns(spec string) (Netns, error) {
+	if spec == "" {
+		return Netns{}, nil
+	}
+	if rest, ok := strings.CutPrefix(spec, "pid:"); ok {
+		pid, err := strconv.Atoi(rest)
+		if err != nil || pid <= 0 {
+			return Netns{}, fmt.Errorf("netns %q: want pid:PID with a process id", spec)
+		}
+		return Netns{Label: spec, Path: fmt.Sprintf("/proc/%d/ns/net", pid), PID: pid}, nil
+	}
+	if strings.Contains(spec, "/") {
+		return Netns{Label: spec, Path: spec}, nil
+	}
+	if spec == "." || spec == ".." {
+		return Netns{}, fmt.Errorf("netns %q: not a namespace name", spec)
+	}
+	return Netns{Label: spec, Path: filepath.Join(NetnsDir, spec)}, nil
+}
+
+// Set reports whether a namespace was named.
+func (n Netns) Set() bool { return n.Path != "" }

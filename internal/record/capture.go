@@ -1,0 +1,233 @@
+package record
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// CaptureConfig configures burst-triggered capture.
+type CaptureConfig struct {
+	// Dir receives one file per capture, named by interface and the
+	// window's start: eth0-20260102T150405.123Z.parquet.
+	Dir    string
+	Format Format
+	// Before and After are how much of the bin stream around a burst each
+	// capture holds.
+	Before, After time.Duration
+	// Meta is every capture file's metadata (Start, Interfaces and
+	// Capture are filled in).
+	Meta Meta
+	// Wall converts CLOCK_MONOTONIC to the wall clock.
+	Wall func(mono time.Duration) time.Time
+	// Captured is called after each capture file is complete.
+	Captured func(Capture)
+}
+
+// Capture describes one capture file.
+type Capture struct {
+	Path      string
+	Interface string
+	Index     int
+	Window    Window
+	Bins      int
+	Bursts    []Burst
+	// Short: the recording ended before the window did.
+	Short bool
+}
+
+// String is the one line printed per capture.
+func (c Capture) String() string {
+	var parts []string
+	for _, b := range c.Bursts {
+		parts = append(parts, fmt.Sprintf("%s %s %v %dB peak %s", b.Direction, b.Start.Local().Format("15:04:05.000"),
+			b.Duration, b.Bytes, rateText(b.PeakBytesPerSec)))
+	}
+	s := fmt.Sprintf("captured %s: %d burst(s) [%s], window %s-%s (%d bins) -> %s", c.Interface, len(c.Bursts),
+		strings.Join(parts, "; "), c.Window.From.Local().Format("15:04:05.000"), c.Window.To.Local().Format("15:04:05.000"), c.Bins, c.Path)
+	if c.Short {
+		s += " (cut short: the recording ended)"
+	}
+	return s
+}
+
+func rateText(bytesPerSec float64) string {
+	bits := bytesPerSec * 8
+	switch {
+	case bits >= 1e9:
+		return fmt.Sprintf("%.2f Gbit/s", bits/1e9)
+	case bits >= 1e6:
+		return fmt.Sprintf("%.2f Mbit/s", bits/1e6)
+	case bits >= 1e3:
+		return fmt.Sprintf("%.2f kbit/s", bits/1e3)
+	}
+	return fmt.Sprintf("%.0f bit/s", bits)
+}
+
+// Capturer keeps the last Before of bins per interface in memory and, for
+// each burst, writes the bins from Before ahead of its start to After past
+// its end into a file of its own. Windows that overlap (on one interface)
+// are merged into one capture.
+type Capturer struct {
+	cfg    CaptureConfig
+	ifaces map[int]*capIface
+	err    error
+}
+
+type capIface struct {
+	name      string
+	bins      []Bin // recent bins; while capturing, every bin since from
+	capturing bool
+	from      uint64 // first bin of the window
+	until     uint64 // end (exclusive) of the window known so far
+	open      int    // bursts started and not yet ended
+	events    []Event
+	width     time.Duration
+}
+
+// NewCapturer returns a Capturer.
+func NewCapturer(cfg CaptureConfig) *Capturer {
+	return &Capturer{cfg: cfg, ifaces: make(map[int]*capIface)}
+}
+
+func binsIn(d, width time.Duration) uint64 {
+	if width <= 0 {
+		return 0
+	}
+	return uint64((d + width - 1) / width)
+}
+
+// Bin takes the next bin of an interface (bins of one interface in order).
+func (c *Capturer) Bin(b Bin) error {
+	if c.err != nil {
+		return c.err
+	}
+	st := c.ifaces[b.Index]
+	if st == nil {
+		st = &capIface{}
+		c.ifaces[b.Index] = st
+	}
+	st.name, st.width = b.Interface, b.Width
+	before := binsIn(c.cfg.Before, b.Width)
+	st.bins = append(st.bins, b)
+	for _, started := range b.Started {
+		if !started {
+			continue
+		}
+		st.open++
+		if !st.capturing {
+			st.capturing = true
+			st.from = b.Number - min(before, b.Number)
+			st.until = b.Number + 1
+		}
+	}
+	if st.capturing && st.open == 0 && b.Number+1 >= st.until+before {
+		// No burst can start whose window overlaps this one any more.
+		c.err = c.write(st, false)
+	}
+	if !st.capturing {
+		// Keep the last `before` bins.
+		if n := len(st.bins); uint64(n) > before {
+			st.bins = append(st.bins[:0], st.bins[n-int(before):]...)
+		}
+	}
+	return c.err
+}
+
+// Burst takes a finished burst.
+func (c *Capturer) Burst(e Event) error {
+	if c.err != nil {
+		return c.err
+	}
+	st := c.ifaces[e.Index]
+	if st == nil || !st.capturing {
+		return nil // its start was never seen (detection began mid-burst)
+	}
+	st.open = max(0, st.open-1)
+	st.until = max(st.until, e.EndBin+binsIn(c.cfg.After, e.Width))
+	st.events = append(st.events, e)
+	return nil
+}
+
+// Close writes the captures still open with the bins there are.
+func (c *Capturer) Close() error {
+	for _, st := range c.ifaces {
+		if c.err == nil && st.capturing && len(st.events) > 0 {
+			c.err = c.write(st, true)
+		}
+	}
+	return c.err
+}
+
+// write writes st's window and keeps the bins after it.
+func (c *Capturer) write(st *capIface, final bool) error {
+	var rows []Bin
+	var rest []Bin
+	for _, b := range st.bins {
+		switch {
+		case b.Number < st.from:
+		case b.Number < st.until:
+			rows = append(rows, b)
+		default:
+			rest = append(rest, b)
+		}
+	}
+	events := st.events
+	st.bins, st.events, st.capturing, st.open = rest, nil, false, 0
+	if len(rows) == 0 {
+		return nil
+	}
+	win := Window{
+		From: c.cfg.Wall(time.Duration(st.from) * st.width).UTC(),
+		To:   c.cfg.Wall(time.Duration(st.until) * st.width).UTC(),
+	}
+	short := rows[len(rows)-1].Number+1 < st.until
+	if short {
+		win.To = c.cfg.Wall(time.Duration(rows[len(rows)-1].Number+1) * st.width).UTC()
+	}
+	meta := c.cfg.Meta
+	meta.Start = win.From
+	meta.Capture = &win
+	name := fmt.Sprintf("%s-%s%s", safeName(st.name), win.From.Format("20060102T150405.000Z"), c.cfg.Format.Ext())
+	path := filepath.Join(c.cfg.Dir, name)
+	w, err := Create(path, meta)
+	if err != nil {
+		return createError(err)
+	}
+	capt := Capture{Path: path, Interface: st.name, Index: rows[0].Index, Window: win, Bins: len(rows), Short: short && final}
+	for _, b := range rows {
+		row := Row{Time: c.cfg.Wall(time.Duration(b.Number) * b.Width).UTC(), Duration: b.Width,
+			Interface: b.Interface, Index: b.Index, Counters: b.Counters, Lost: b.Lost}
+		if err := w.WriteRow(row); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	for _, e := range events {
+		bu := e.burst(c.cfg.Wall)
+		capt.Bursts = append(capt.Bursts, bu)
+		if err := w.WriteBurst(bu); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		w.Abort()
+		return err
+	}
+	if c.cfg.Captured != nil {
+		c.cfg.Captured(capt)
+	}
+	return nil
+}
+
+// safeName keeps an interface name usable in a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
