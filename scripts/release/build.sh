@@ -68,12 +68,13 @@ trap 'rm -rf "$work"' EXIT
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.buildDate=$build_date"
 
 # --- binaries and SBOMs ----------------------------------------------------
-# The SBOM generator (go.mod's tool dependency) runs on this machine, so it
-# is built for it, once; CYCLONEDX_GOMOD names one already built from the
-# same go.mod (reproducible.sh builds it once for both of its builds).
+# The SBOM generator, pinned in tools/release/go.mod (a module of its own,
+# so that it cannot change netwatch's dependencies), runs on this machine,
+# so it is built for it, once; CYCLONEDX_GOMOD names one already built
+# (reproducible.sh builds it once for both of its builds).
 cyclonedx=${CYCLONEDX_GOMOD:-$work/cyclonedx-gomod}
 if [ -z "${CYCLONEDX_GOMOD:-}" ]; then
-	GOOS='' GOARCH='' "$GO" build -trimpath -o "$cyclonedx" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+	(cd tools/release && GOOS='' GOARCH='' "$GO" build -trimpath -o "$cyclonedx" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
 fi
 
 for target in "${targets[@]}"; do
