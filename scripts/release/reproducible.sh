@@ -53,13 +53,14 @@ build() {
 	}
 }
 
-# The SBOM generator is a tool, not an artefact: built once, from the
-# commit's go.mod, for both builds (the SBOMs it writes are compared).
+# The SBOM generator is a tool, not an artefact: built once, as pinned in
+# the commit's tools/release/go.mod, for both builds (the SBOMs it writes
+# are compared).
 mkdir -p "$tmp/tool"
-git -C "$repo" show "$commit:go.mod" >"$tmp/tool/go.mod"
-git -C "$repo" show "$commit:go.sum" >"$tmp/tool/go.sum"
+git -C "$repo" show "$commit:tools/release/go.mod" >"$tmp/tool/go.mod"
+git -C "$repo" show "$commit:tools/release/go.sum" >"$tmp/tool/go.sum"
 echo "reproducible: build cyclonedx-gomod"
-(cd "$tmp/tool" && GOFLAGS=-mod=mod go build -trimpath -o "$tmp/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
+(cd "$tmp/tool" && GOFLAGS=-mod=readonly go build -trimpath -o "$tmp/cyclonedx-gomod" github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod)
 export CYCLONEDX_GOMOD=$tmp/cyclonedx-gomod
 
 # Different depths and names, so a path that leaks in shows up.
