@@ -66,7 +66,7 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench Read -benchtime 200x -count 1 ./internal/backend/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./internal/backend/ebpf/
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/ ./internal/exporter/
 
 ## fuzz: every go test -fuzz target for FUZZTIME each (CI: 10s), seed
 ## corpora in the targets and testdata/fuzz.

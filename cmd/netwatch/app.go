@@ -61,7 +61,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // commands are netwatch's commands. None has subcommands, so none gets a
 // help subcommand: `netwatch help CMD` and `netwatch CMD --help` show help.
 func commands() []*cli.Command {
-	cmds := []*cli.Command{watchCommand(), topCommand(), snapshotCommand(), listCommand(), recordCommand(), reportCommand(), plotCommand(), completionCommand()}
+	cmds := []*cli.Command{watchCommand(), topCommand(), snapshotCommand(), listCommand(), recordCommand(), reportCommand(), plotCommand(), serveCommand(), completionCommand()}
 	for _, c := range cmds {
 		c.HideHelpCommand = true
 	}

@@ -36,21 +36,74 @@ func binFlags() []cli.Flag {
 			Usage: "most memory the ebpf backend's ring buffer of completed bins may take (`SIZE`: 512KiB, 64MiB, 1GiB); " +
 				"it is sized for the interval at the interfaces' record rate and grows with it up to this bound"},
 		&cli.StringFlag{Name: "burst-threshold", EnvVars: env("BURST_THRESHOLD"), Category: catTiming,
-			Usage: "count bins above this rate as bursts: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
+			Usage: "a burst starts at the first bin above this rate: an absolute `RATE`, case-sensitive, b for bits and B for bytes " +
 				"(800Mbit = 800Mb = 800Mbps; 100MB = 100MB/s = 100MBps; 1Gibit, 64KiB/s), or a percentage of " +
-				"the link speed (80%, interfaces with a known speed only); default: no burst counting"},
+				"the link speed (80%, interfaces with a known speed only); default: no burst detection"},
+		&cli.StringFlag{Name: "burst-end", EnvVars: env("BURST_END"), Category: catTiming,
+			Usage: "a burst ends once bins stay at or below this `RATE` (same forms as --burst-threshold, at most it: " +
+				"hysteresis) for --burst-gap bins; default: the burst threshold"},
+		&cli.IntFlag{Name: "burst-gap", Value: 1, EnvVars: env("BURST_GAP"), Category: catTiming,
+			Usage: "how many `BINS` in a row at or below --burst-end end a burst (shorter quiet runs belong to it)"},
 	}
 }
 
 type binOptions struct {
 	resolution time.Duration
-	memory     uint64 // --bins-memory in bytes
-	// threshold is an absolute rate in bytes/s, or 0 with percent set.
-	threshold float64
-	percent   float64
-	// bursts says what counts as a burst, "" without burst counting:
-	// "bins above 1 Gbit/s (125 MB/s)".
+	memory     uint64     // --bins-memory in bytes
+	start, end rateOption // burst start and end thresholds
+	gap        int
+	// bursts says what counts as a burst, "" without burst detection:
+	// "runs of bins above 1 Gbit/s (125 MB/s)".
 	bursts string
+}
+
+// rateOption is a rate given as bytes/s or as a percentage of the link
+// speed (at most one of them non-zero).
+type rateOption struct {
+	bytesPerSec float64
+	percent     float64
+}
+
+func (r rateOption) set() bool { return r.bytesPerSec > 0 || r.percent > 0 }
+
+// of returns the rate for interface name; link gives its speed in bytes/s
+// (0: unknown) and is only asked for a percentage.
+func (r rateOption) of(link func(string) float64, name string) float64 {
+	if r.percent > 0 {
+		return link(name) * r.percent / 100
+	}
+	return r.bytesPerSec
+}
+
+func (r rateOption) String() string {
+	if r.percent > 0 {
+		return strconv.FormatFloat(r.percent, 'f', -1, 64) + "% of the link speed"
+	}
+	return stats.DescribeRate(r.bytesPerSec)
+}
+
+func parseRateOption(flag, t string) (rateOption, error) {
+	var o rateOption
+	t = strings.TrimSpace(t)
+	switch {
+	case t == "":
+	case strings.HasSuffix(t, "%"):
+		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
+		if err != nil || p <= 0 || math.IsInf(p, 0) {
+			return o, usagef("--%s %q: want a positive percentage such as 80%%", flag, t)
+		}
+		o.percent = p
+	default:
+		r, err := stats.ParseRate(t)
+		if err != nil {
+			return o, usagef("--%s: %v", flag, err)
+		}
+		if r <= 0 {
+			return o, usagef("--%s %q: want a rate above 0", flag, t)
+		}
+		o.bytesPerSec = r
+	}
+	return o, nil
 }
 
 func parseBinOptions(c *cli.Context) (binOptions, error) {
@@ -62,34 +115,39 @@ func parseBinOptions(c *cli.Context) (binOptions, error) {
 	if o.memory, err = parseSize(c.String("bins-memory")); err != nil {
 		return o, usagef("--bins-memory: %v", err)
 	}
-	t := strings.TrimSpace(c.String("burst-threshold"))
+	if o.start, err = parseRateOption("burst-threshold", c.String("burst-threshold")); err != nil {
+		return o, err
+	}
+	if o.end, err = parseRateOption("burst-end", c.String("burst-end")); err != nil {
+		return o, err
+	}
+	o.gap = c.Int("burst-gap")
 	switch {
-	case t == "":
-	case strings.HasSuffix(t, "%"):
-		p, err := strconv.ParseFloat(strings.TrimSuffix(t, "%"), 64)
-		if err != nil || p <= 0 || math.IsInf(p, 0) {
-			return o, usagef("--burst-threshold %q: want a positive percentage such as 80%%", t)
+	case o.gap < 1:
+		return o, usagef("--burst-gap %d: want 1 or more bins", o.gap)
+	case !o.start.set() && (o.end.set() || c.IsSet("burst-gap")):
+		return o, usagef("--burst-end and --burst-gap need --burst-threshold")
+	case o.end.bytesPerSec > o.start.bytesPerSec && o.start.bytesPerSec > 0,
+		o.end.percent > o.start.percent && o.start.percent > 0:
+		return o, usagef("--burst-end %s is above --burst-threshold %s: the end threshold must be at most the start (hysteresis)",
+			c.String("burst-end"), c.String("burst-threshold"))
+	}
+	if o.start.set() {
+		o.bursts = "runs of bins above " + o.start.String()
+		if o.end.set() {
+			o.bursts += ", until at or below " + o.end.String()
 		}
-		o.percent = p
-		o.bursts = fmt.Sprintf("bins above %s%% of the link speed", strconv.FormatFloat(p, 'f', -1, 64))
-	default:
-		r, err := stats.ParseRate(t)
-		if err != nil {
-			return o, usagef("--burst-threshold: %v", err)
+		if o.gap > 1 {
+			o.bursts += fmt.Sprintf(" for %d bins", o.gap)
 		}
-		if r <= 0 {
-			return o, usagef("--burst-threshold %q: want a rate above 0", t)
-		}
-		o.threshold = r
-		o.bursts = "bins above " + stats.DescribeRate(r)
 	}
 	return o, nil
 }
 
 // binSource returns the backend as a source of in-kernel time bins when it
-// has them. Otherwise it says, once, why --resolution and
+// has them. Otherwise, unless quiet, it says why --resolution and
 // --burst-threshold do not apply.
-func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.Duration) (sampler.BinReader, bool) {
+func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.Duration, quiet bool) (sampler.BinReader, bool) {
 	bs, ok := be.(sampler.BinReader)
 	if ok && bs.Resolution() > 0 {
 		k := sampler.BinsPerSample(interval, bs.Resolution())
@@ -105,7 +163,7 @@ func binSource(c *cli.Context, be backend.Backend, o binOptions, interval time.D
 		}
 		return bs, true
 	}
-	if (c.IsSet("resolution") && o.resolution > 0) || o.threshold > 0 || o.percent > 0 {
+	if !quiet && ((c.IsSet("resolution") && o.resolution > 0) || o.start.set()) {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: the %s backend has no in-kernel time bins: "+
 			"--resolution and --burst-threshold do not apply; resolution is the poll interval\n", be.Source().Backend)
 	}
@@ -160,15 +218,15 @@ func parseSize(s string) (uint64, error) {
 // so on notices, once per interface.
 func (o binOptions) config(interval time.Duration, count int, duration time.Duration, log *slog.Logger, notices io.Writer) sampler.BinConfig {
 	speeds := newLinkSpeeds()
-	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec}
+	cfg := sampler.BinConfig{Interval: interval, Count: count, Duration: duration, Logger: log, LinkSpeed: speeds.bytesPerSec, BurstGap: o.gap}
 	switch {
-	case o.threshold > 0:
-		cfg.BurstThreshold = func(string) float64 { return o.threshold }
-	case o.percent > 0:
+	case o.start.bytesPerSec > 0:
+		cfg.BurstThreshold = func(string) float64 { return o.start.bytesPerSec }
+	case o.start.percent > 0:
 		var mu sync.Mutex
 		seen := make(map[string]bool) // interfaces told about
 		cfg.BurstThreshold = func(name string) float64 {
-			th := speeds.bytesPerSec(name) * o.percent / 100
+			th := speeds.bytesPerSec(name) * o.start.percent / 100
 			mu.Lock()
 			defer mu.Unlock()
 			if seen[name] {
@@ -177,12 +235,18 @@ func (o binOptions) config(interval time.Duration, count int, duration time.Dura
 			seen[name] = true
 			if th <= 0 {
 				fmt.Fprintf(notices, "netwatch: notice: %s: link speed unknown, --burst-threshold %s%% does not apply: no burst count\n",
-					printableName(name), strconv.FormatFloat(o.percent, 'f', -1, 64))
+					printableName(name), strconv.FormatFloat(o.start.percent, 'f', -1, 64))
 				return 0
 			}
 			log.Info("burst threshold", "interface", name, "bins_above", stats.DescribeRate(th), "bytes_per_sec", th)
 			return th
 		}
+	}
+	if o.end.set() {
+		// A mixed pair (an absolute rate and a percentage) is settled per
+		// interface: the detector takes an end above the start (or an
+		// unknown one, 0) as the start.
+		cfg.BurstEnd = func(name string) float64 { return o.end.of(speeds.bytesPerSec, name) }
 	}
 	return cfg
 }

@@ -25,7 +25,7 @@ func TestEBPFBurstColumns(t *testing.T) {
 	}
 	t.Run("table with threshold", func(t *testing.T) {
 		r := run(t, "-i", p.IfA, "--burst-threshold", "1Gb")
-		if !strings.HasPrefix(r.stdout, "bursts: bins above 1 Gbit/s (125 MB/s)\nTIME ") || !strings.Contains(r.stdout, "BURSTS rx/tx") {
+		if !strings.HasPrefix(r.stdout, "bursts: runs of bins above 1 Gbit/s (125 MB/s)\nTIME ") || !strings.Contains(r.stdout, "BURSTS rx/tx") {
 			t.Errorf("table does not show the threshold above a header with BURSTS:\n%s", r.stdout)
 		}
 	})

@@ -14,7 +14,7 @@ import (
 // on stderr once per interface, however often the sampler asks.
 func TestPercentThresholdUnknownLinkSpeed(t *testing.T) {
 	var notices bytes.Buffer
-	o := binOptions{percent: 80}
+	o := binOptions{start: rateOption{percent: 80}}
 	cfg := o.config(time.Second, 0, 0, slog.New(slog.NewTextHandler(io.Discard, nil)), &notices)
 	// lo has no link speed; the other name exists nowhere.
 	for range 3 {

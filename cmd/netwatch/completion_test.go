@@ -118,7 +118,7 @@ func TestCompletionEveryFlagPrefix(t *testing.T) {
 // TestCompletionWords: without an option being typed, the next word is a
 // command until one was given; nothing is offered after "--".
 func TestCompletionWords(t *testing.T) {
-	commands := []string{"watch", "top", "snapshot", "list", "record", "report", "plot", "completion", "help"}
+	commands := []string{"watch", "top", "snapshot", "list", "record", "report", "plot", "serve", "completion", "help"}
 	tests := []struct {
 		words []string
 		want  []string
@@ -133,10 +133,10 @@ func TestCompletionWords(t *testing.T) {
 		{[]string{"completion"}, nil},
 		{[]string{"--", "--w"}, nil},
 		{[]string{"snapshot", "--", "-"}, nil},
-		{[]string{"nosuch", "--w"}, []string{"--window", "--width"}},
+		{[]string{"nosuch", "--w"}, []string{"--window", "--width", "--web.config.file"}},
 		{[]string{"--bogus", "--int"}, []string{"--interval", "--interface"}},
 		{[]string{"-n"}, []string{"-n"}},
-		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--bins-memory", "--burst-threshold", "--json", "--units", "--iec",
+		{[]string{"snapshot", "-w", "--"}, []string{"--window", "--resolution", "--bins-memory", "--burst-threshold", "--burst-end", "--burst-gap", "--json", "--units", "--iec",
 			"--interface", "--exclude", "--backend", "--attach", "--xdp-mode", "--proc-root", "--netns", "--log-level", "--help"}},
 	}
 	for _, tt := range tests {

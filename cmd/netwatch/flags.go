@@ -52,7 +52,8 @@ func outputFlags(withFormat bool) []cli.Flag {
 	var flags []cli.Flag
 	if withFormat {
 		flags = append(flags, &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("FORMAT"), Category: catOutput,
-			Usage: "output format: table, ndjson (one JSON object per line) or csv"})
+			Usage: "output format: table, ndjson (one JSON object per line), csv, or events (one JSON object per finished burst, " +
+				"same as --events)"})
 	}
 	return append(flags,
 		&cli.BoolFlag{Name: "json", EnvVars: env("JSON"), Category: catOutput, Usage: jsonUsage(withFormat)},

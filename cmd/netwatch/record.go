@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/netwatch-dev/netwatch/internal/bursts"
 	"github.com/netwatch-dev/netwatch/internal/clock"
 	"github.com/netwatch-dev/netwatch/internal/record"
 	"github.com/netwatch-dev/netwatch/internal/stats"
@@ -88,7 +89,7 @@ func recordAction(c *cli.Context) error {
 		stream, res, interval = record.StreamBins, smp.bins.resolution, smp.bins.resolution
 	}
 	meta := recordMeta(smp.plan.Source, stream, res)
-	meta.BurstThreshold = smp.bins.threshold
+	meta.BurstThreshold = smp.bins.start.bytesPerSec
 	rec, err := record.NewRecorder(record.Config{Path: out, Rotate: c.Duration("rotate"), MaxSize: int64(maxSize),
 		Meta: meta, Wall: wallClock()})
 	if err != nil {
@@ -118,6 +119,18 @@ func recordAction(c *cli.Context) error {
 			return rec.Flush()
 		}
 		return nil
+	}
+	if smp.bins.start.set() && smp.bins.resolution > 0 {
+		// Finished bursts from the one detector, beside the bins.
+		width := smp.bins.resolution
+		smp.hooks.onBurst = func(e bursts.Event) error {
+			return rec.Burst(record.Event{
+				Interface: e.Interface, Index: e.Index, Direction: e.Direction.String(),
+				FirstBin: e.FirstBin, EndBin: e.EndBin, Width: width,
+				Bytes: e.Bytes, Packets: e.Packets, PeakBytesPerSec: e.PeakBytesPerSec,
+				Threshold: e.Thresholds.Start, LostBins: e.LostBins, Reason: e.Reason,
+			})
+		}
 	}
 	count := 0
 	duration := c.Duration("duration")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/bursts"
 	"github.com/netwatch-dev/netwatch/internal/output"
 	"github.com/netwatch-dev/netwatch/internal/sampler"
 	"github.com/netwatch-dev/netwatch/internal/stats"
@@ -25,17 +27,34 @@ type sampling struct {
 	plan  backend.Plan
 	bins  binOptions
 	table output.TableOptions
+	hooks streamHooks
 	// retime, when set, changes the interval while run runs (top's +/-):
 	// the sampler loop restarts on the backend that stays open, so nothing
 	// is detached and the counters go on.
 	retime <-chan time.Duration
 }
 
+// streamHooks are the streams besides samples that a command takes from the
+// one pipeline: the bin stream, finished bursts and the cost of each poll.
+type streamHooks struct {
+	// opened is called once the backend is open, with its source and bin
+	// resolution (0: no bins).
+	opened  func(src stats.Source, resolution time.Duration)
+	onBin   func(sampler.Bin)
+	onBurst func(bursts.Event) error
+	onPoll  func(time.Duration)
+	// needBins says why bins are required ("--events"): without them run
+	// fails. Empty: optional.
+	needBins string
+}
+
 func parseSampling(c *cli.Context) (sampling, error) {
 	var s sampling
 	var err error
-	if s.table, err = tableOptions(c); err != nil {
-		return s, err
+	if hasFlag(c, "units") { // serve shows no table
+		if s.table, err = tableOptions(c); err != nil {
+			return s, err
+		}
 	}
 	if s.log, err = newLogger(c); err != nil {
 		return s, err
@@ -50,15 +69,25 @@ func parseSampling(c *cli.Context) (sampling, error) {
 	s.table.Netns = s.opts.Netns.Set()
 	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
-	if s.bins.threshold > 0 {
-		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.threshold), "bytes_per_sec", s.bins.threshold)
-	} else if s.bins.percent > 0 {
-		s.log.Info("burst threshold", "percent_of_link_speed", s.bins.percent)
+	if s.bins.start.bytesPerSec > 0 {
+		s.log.Info("burst threshold", "bins_above", stats.DescribeRate(s.bins.start.bytesPerSec), "bytes_per_sec", s.bins.start.bytesPerSec)
+	} else if s.bins.start.percent > 0 {
+		s.log.Info("burst threshold", "percent_of_link_speed", s.bins.start.percent)
 	}
 	if s.plan, err = decideBackend(c, s.opts); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// hasFlag reports whether the running command has a flag called name.
+func hasFlag(c *cli.Context, name string) bool {
+	for _, f := range c.Command.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // run opens the backend and samples it every interval until count samples,
@@ -74,11 +103,23 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	if s.opts.Netns.Set() {
 		emit = labelNetns(s.opts.Netns.Label, emit)
 	}
+	h := s.hooks
 	loop := func(ctx context.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
-		if bins, ok := binSource(c, be, s.bins, interval); ok {
-			return sampler.RunBins(ctx, bins, s.bins.config(interval, count, duration, s.log, c.App.ErrWriter), emit)
+		if bins, ok := binSource(c, be, s.bins, interval, h.needBins != ""); ok {
+			if h.opened != nil {
+				h.opened(be.Source(), bins.Resolution())
+			}
+			cfg := s.bins.config(interval, count, duration, s.log, c.App.ErrWriter)
+			cfg.OnBin, cfg.OnBurst, cfg.OnPoll = h.onBin, h.onBurst, h.onPoll
+			return sampler.RunBins(ctx, bins, cfg, emit)
 		}
-		cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log}
+		if h.needBins != "" {
+			return fmt.Errorf("%s needs in-kernel time bins: the ebpf backend (%s here) with --resolution above 0", h.needBins, be.Source().Backend)
+		}
+		if h.opened != nil {
+			h.opened(be.Source(), 0)
+		}
+		cfg := sampler.Config{Interval: interval, Count: count, Duration: duration, Logger: s.log, OnPoll: h.onPoll}
 		return sampler.Run(ctx, be, cfg, emit)
 	}
 	if s.retime == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/output"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 func watchCommand() *cli.Command {
@@ -34,6 +35,8 @@ func watchFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, EnvVars: env("DURATION"), Category: catTiming,
 			Usage: "stop after this long, with a unit (e.g. 30s, 5m; 0: no limit)"},
 	}
+	flags = append(flags, &cli.BoolFlag{Name: "events", EnvVars: env("EVENTS"), Category: catOutput,
+		Usage: "print one JSON object per finished burst (needs --burst-threshold and the ebpf backend's bins) instead of samples; same as -f events"})
 	flags = append(flags, binFlags()...)
 	flags = append(flags, outputFlags(true)...)
 	return append(flags, commonFlags()...)
@@ -48,9 +51,18 @@ func watchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("events") {
+		if format != output.FormatTable && format != output.FormatEvents {
+			return usagef("--events and --format %s contradict each other: --events is --format events", format)
+		}
+		format = output.FormatEvents
+	}
 	smp, err := parseSampling(c)
 	if err != nil {
 		return err
+	}
+	if format == output.FormatEvents {
+		return quietPipe(watchEvents(c, smp, interval))
 	}
 	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	stream, err := output.NewStream(w, format, smp.table)
@@ -94,6 +106,26 @@ func streamFormat(c *cli.Context) (output.Format, error) {
 func quietPipe(err error) error {
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
+	}
+	return err
+}
+
+// watchEvents prints one NDJSON object per finished burst, flushed per
+// line, and nothing else.
+func watchEvents(c *cli.Context, smp sampling, interval time.Duration) error {
+	if !smp.bins.start.set() {
+		return usagef("--events needs --burst-threshold")
+	}
+	w := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	events, err := output.NewEventStream(w)
+	if err != nil {
+		return err
+	}
+	smp.hooks.onBurst = events.Write
+	smp.hooks.needBins = "--events"
+	err = smp.run(c, interval, c.Int("count"), c.Duration("duration"), func(stats.Sample) error { return nil })
+	if ferr := w.Flush(); err == nil {
+		err = ferr
 	}
 	return err
 }

@@ -14,21 +14,24 @@ const (
 	FormatTable  Format = "table"
 	FormatNDJSON Format = "ndjson"
 	FormatCSV    Format = "csv"
+	// FormatEvents is burst events instead of samples (EventStream).
+	FormatEvents Format = "events"
 )
 
-// Formats lists the valid formats in the order they are documented.
+// Formats lists the sample stream formats (NewStream) in the order they are
+// documented; ParseFormat also accepts FormatEvents.
 var Formats = []Format{FormatTable, FormatNDJSON, FormatCSV}
 
 // ParseFormat returns the Format named by s (case-insensitive, surrounding
 // spaces ignored).
 func ParseFormat(s string) (Format, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
-	for _, f := range Formats {
+	for _, f := range append(Formats, FormatEvents) {
 		if name == string(f) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv)", s)
+	return "", fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv, events)", s)
 }
 
 // Units selects how the table shows byte rates.
@@ -71,7 +74,7 @@ type TableOptions struct {
 	IEC bool
 	// Location is the time zone of the TIME column; nil means time.Local.
 	Location *time.Location
-	// Bursts says what counts as a burst ("bins above 1 Gbit/s (125 MB/s)").
+	// Bursts says what counts as a burst ("runs of bins above 1 Gbit/s (125 MB/s)").
 	// It is printed on a line of its own above every header that has the
 	// BURSTS column.
 	Bursts string

@@ -38,7 +38,7 @@ func NewStream(w io.Writer, f Format, opts TableOptions) (Stream, error) {
 	case FormatTable:
 		st.r = newTable(&st.buf, opts)
 	default:
-		return nil, fmt.Errorf("output: unknown format %q (valid: table, ndjson, csv)", string(f))
+		return nil, fmt.Errorf("output: format %q is not a sample stream (valid: table, ndjson, csv; events: NewEventStream)", string(f))
 	}
 	return st, nil
 }

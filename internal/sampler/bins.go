@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/netwatch-dev/netwatch/internal/bursts"
 	"github.com/netwatch-dev/netwatch/internal/clock"
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
@@ -26,15 +27,49 @@ type BinConfig struct {
 	// Duration bounds the run to MaxSamples(Duration, k bins) samples.
 	Duration time.Duration
 	Logger   *slog.Logger
-	// BurstThreshold returns an interface's burst threshold in bytes per
-	// second (0: no burst counting). Nil: none.
+	// BurstThreshold returns an interface's burst start threshold in bytes
+	// per second (0: no burst detection on it). Nil: no burst detection at
+	// all. Thresholds are looked up when an interface is first seen and
+	// when it is renamed.
 	BurstThreshold func(name string) float64
+	// BurstEnd returns an interface's burst end threshold (hysteresis: at
+	// most the start threshold; 0 or nil: the start threshold).
+	BurstEnd func(name string) float64
+	// BurstGap is how many bins in a row at or below the end threshold end
+	// a burst (below 1: 1). See internal/bursts for the rules.
+	BurstGap int
+	// OnBin, when set, is called for every bin of every interface RunBins
+	// tracks, in bin order, after the burst detector has seen it.
+	OnBin func(Bin)
+	// OnBurst, when set, receives every finished burst in the order they
+	// end, before the samples of the same read. When RunBins ends without
+	// an error it closes the bursts still open (reason "stopped").
+	OnBurst func(bursts.Event) error
+	// OnPoll, when set, is called after each read of the backend (bins
+	// and counters) with how long the read took.
+	OnPoll func(time.Duration)
 	// LinkSpeed returns an interface's link speed in bytes per second (0:
 	// unknown), for utilisation. Nil: unknown.
 	LinkSpeed func(name string) float64
 
 	now        func() clock.Reading
 	sleepUntil func(ctx context.Context, deadline time.Duration) error
+}
+
+// Bin is one in-kernel time bin of one interface, as OnBin receives it.
+type Bin struct {
+	Interface string
+	Index     int
+	// Number: the bin covers CLOCK_MONOTONIC [Number*Width, (Number+1)*Width).
+	Number uint64
+	Width  time.Duration
+	// Counters are what the bin counted (not cumulative).
+	stats.Counters
+	// Lost: the kernel overwrote part of the bin before it was read; its
+	// counts are a lower bound.
+	Lost bool
+	// Bursts is the burst detector's verdict (zero when detection is off).
+	Bursts bursts.Step
 }
 
 // binSettle is how long after a sample's last bin edge the loop reads: the
@@ -64,6 +99,7 @@ type binIface struct {
 	sum      stats.Counters // what the bins of the sample being built counted
 	bins     int            // how many bins of that sample were seen
 	lost     int
+	started  [2]int            // bursts that started in the sample being built, rx and tx
 	complete bool              // the sample started at its first bin (not mid-sample)
 	summary  *stats.Summarizer // nil when samples are single bins
 }
@@ -79,7 +115,7 @@ type binIface struct {
 // The loop wakes once per sample, just after its last bin completes, or
 // more often when the backend's storage holds less than a sample's worth of
 // bins (every BinSpan/2).
-func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.Sample) error) error {
+func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.Sample) error) (err error) {
 	width := src.Resolution()
 	if width <= 0 {
 		return fmt.Errorf("sampler: backend has no time bins")
@@ -112,6 +148,24 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 		start: uint64(ref.Mono/width) + 1,
 	}
 	e.next = e.start
+	if cfg.BurstThreshold != nil {
+		e.det = bursts.New(bursts.Config{
+			Width: width, Gap: cfg.BurstGap, Wall: ref.WallAt,
+			Thresholds: func(_ int, name string) bursts.Thresholds {
+				th := bursts.Thresholds{Start: cfg.BurstThreshold(name)}
+				if cfg.BurstEnd != nil {
+					th.End = cfg.BurstEnd(name)
+				}
+				return th
+			},
+		})
+		defer func() {
+			if err == nil {
+				e.det.Stop()
+				err = e.deliver()
+			}
+		}()
+	}
 	// The interfaces at the start, quietly: only later changes are news.
 	base, err := src.Read(ctx)
 	if err != nil {
@@ -131,6 +185,7 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
 		}
+		began := cfg.now().Mono
 		bins, err := src.ReadBins()
 		if err != nil {
 			return canceledIsNil(ctx, fmt.Errorf("read bins: %w", err))
@@ -144,7 +199,14 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 			return canceledIsNil(ctx, fmt.Errorf("read: %w", err))
 		}
 		lastRead = snap.Mono
-		for _, s := range e.add(src.Source(), snap, bins) {
+		if cfg.OnPoll != nil {
+			cfg.OnPoll(cfg.now().Mono - began)
+		}
+		samples := e.add(src.Source(), snap, bins)
+		if err := e.deliver(); err != nil {
+			return err
+		}
+		for _, s := range samples {
 			if err := emit(s); err != nil {
 				return err
 			}
@@ -165,11 +227,29 @@ type binEmitter struct {
 	start  uint64 // first bin of the first sample
 	next   uint64 // first bin of the sample being built
 	ifaces map[int]*binIface
+	det    *bursts.Detector // nil: no burst detection
+}
+
+// deliver hands the bursts that ended to OnBurst.
+func (e *binEmitter) deliver() error {
+	if e.det == nil {
+		return nil
+	}
+	for _, ev := range e.det.Take() {
+		if e.cfg.OnBurst == nil {
+			continue
+		}
+		if err := e.cfg.OnBurst(ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // startSample resets an interface's state at the first bin of a sample.
 func (e *binEmitter) startSample(st *binIface) {
 	st.sum, st.bins, st.lost, st.complete = stats.Counters{}, 0, 0, true
+	st.started = [2]int{}
 	if e.k == 1 {
 		return // single-bin samples carry no summary
 	}
@@ -201,12 +281,18 @@ func (e *binEmitter) track(snap stats.Snapshot, news bool) {
 		case st.name != ic.Name:
 			e.log.Info("interface renamed", "interface", ic.Name, "old_name", st.name, "index", ic.Index)
 			st.name = ic.Name
+			if e.det != nil {
+				e.det.Rename(ic.Index, ic.Name)
+			}
 		}
 		if _, ok := stats.Delta(st.counters, ic.Counters); !ok {
 			// Released and watched again (its counters restarted): a
 			// new interface from the next whole sample on.
 			e.log.Info("interface counters restarted; re-baselined", "interface", ic.Name, "index", ic.Index)
 			st.complete = false
+			if e.det != nil {
+				e.det.Vanish(ic.Index)
+			}
 		}
 		st.counters = ic.Counters
 	}
@@ -214,6 +300,9 @@ func (e *binEmitter) track(snap stats.Snapshot, news bool) {
 		if !alive[index] {
 			e.log.Info("interface vanished", "interface", st.name, "index", index)
 			delete(e.ifaces, index)
+			if e.det != nil {
+				e.det.Vanish(index)
+			}
 		}
 	}
 }
@@ -243,8 +332,21 @@ func (e *binEmitter) add(src stats.Source, snap stats.Snapshot, b stats.Bins) []
 			if st.summary != nil {
 				st.summary.Add(c)
 			}
-			if ib.Lost != nil && ib.Lost[i] {
+			lost := ib.Lost != nil && ib.Lost[i]
+			if lost {
 				st.lost++
+			}
+			var step bursts.Step
+			if e.det != nil {
+				step = e.det.Add(st.index, st.name, bin, c, lost)
+				for d, started := range step.Started {
+					if started {
+						st.started[d]++
+					}
+				}
+			}
+			if e.cfg.OnBin != nil {
+				e.cfg.OnBin(Bin{Interface: st.name, Index: st.index, Number: bin, Width: e.width, Counters: c, Lost: lost, Bursts: step})
 			}
 		}
 		if (bin+1-e.start)%uint64(e.k) == 0 {
@@ -289,6 +391,7 @@ func (e *binEmitter) sample(src stats.Source, end uint64, snap stats.Snapshot) s
 				link = e.cfg.LinkSpeed(st.name)
 			}
 			sum := st.summary.Summary()
+			sum.Rx.Bursts, sum.Tx.Bursts = st.started[bursts.Rx], st.started[bursts.Tx]
 			sum.SetUtilization(link, is.Rates)
 			is.Summary = &sum
 		}

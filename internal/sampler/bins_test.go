@@ -29,7 +29,9 @@ type fakeBins struct {
 	perBin func(iface int, bin uint64) stats.Counters
 	lost   func(iface int, bin uint64) bool
 	// name renames interfaces over time (nil: ifaces[i] throughout).
-	name  func(iface int, now time.Duration) string
+	name func(iface int, now time.Duration) string
+	// alive says whether interface i exists at now (nil: always).
+	alive func(iface int, now time.Duration) bool
 	span  time.Duration // BinSpan
 	reads int
 	empty int // ReadBins calls that returned no bins
@@ -62,6 +64,9 @@ func (f *fakeBins) ReadBins() (stats.Bins, error) {
 		return b, nil // like the ebpf backend: no bins, no interfaces
 	}
 	for i := range f.ifaces {
+		if f.alive != nil && !f.alive(i, f.clk.now) {
+			continue
+		}
 		ib := stats.InterfaceBins{Name: f.ifName(i), Index: i + 2}
 		for n := f.next; n < end; n++ {
 			c := f.perBin(i, n)
@@ -95,6 +100,9 @@ func (f *fakeBins) Read(ctx context.Context) (stats.Snapshot, error) {
 	}
 	s := stats.Snapshot{Mono: f.clk.now}
 	for i := range f.ifaces {
+		if f.alive != nil && !f.alive(i, f.clk.now) {
+			continue
+		}
 		s.Interfaces = append(s.Interfaces, stats.InterfaceCounters{Name: f.ifName(i), Index: i + 2, Counters: f.kernel(i)})
 	}
 	return s, nil

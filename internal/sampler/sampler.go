@@ -33,6 +33,9 @@ type Config struct {
 	// Logger receives diagnostics (resets, interfaces coming and going).
 	// Nil discards them.
 	Logger *slog.Logger
+	// OnPoll, when set, is called after each read of the backend with how
+	// long the read took.
+	OnPoll func(time.Duration)
 
 	// now and sleepUntil replace the clock in tests.
 	now        func() time.Duration
@@ -85,9 +88,13 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 		if err := cfg.sleepUntil(ctx, deadline); err != nil {
 			return canceledIsNil(ctx, err)
 		}
+		began := cfg.now()
 		cur, err := r.Read(ctx)
 		if err != nil {
 			return canceledIsNil(ctx, fmt.Errorf("read: %w", err))
+		}
+		if cfg.OnPoll != nil {
+			cfg.OnPoll(cfg.now() - began)
 		}
 		sample := t.next(r.Source(), prev, cur)
 		prev = cur

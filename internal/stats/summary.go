@@ -12,7 +12,9 @@ type DirSummary struct {
 	PeakBytesPerSec float64
 	// P99BytesPerSec is the 99th percentile (nearest rank) of bin rates.
 	P99BytesPerSec float64
-	// Bursts counts bins whose rate exceeded the burst threshold.
+	// Bursts counts the bursts (events of internal/bursts) that started in
+	// the sample; the Summarizer leaves it 0, the bin loop fills it in from
+	// the burst detector.
 	Bursts int
 	// Utilization and PeakUtilization are the average and peak rates as a
 	// fraction of the link speed; 0 when the link speed is unknown.
@@ -26,7 +28,7 @@ type Summary struct {
 	// Bins is how many bins the sample covers.
 	Bins int
 	// BurstThreshold is the rate in bytes per second above which a bin
-	// counts as a burst; 0 when burst counting is off.
+	// starts a burst; 0 when burst detection is off.
 	BurstThreshold float64
 	// LinkBytesPerSec is the link speed, 0 when unknown.
 	LinkBytesPerSec float64
@@ -46,7 +48,7 @@ func (s *Summary) SetUtilization(linkBytesPerSec float64, r Rates) {
 }
 
 // Summarizer computes a Summary over a stream of n bins without keeping
-// them: peak and burst count as they come, and the exact p99 from a heap of
+// them: the peak as they come, and the exact p99 from a heap of
 // the largest 1% of bin rates (the nearest-rank p99 of n values is the
 // (n - ceil(0.99 n) + 1)-th largest). Memory is about n/100 values per
 // direction however long the sample, and it is reused across samples.
@@ -60,7 +62,7 @@ type Summarizer struct {
 }
 
 // NewSummarizer returns a Summarizer for samples of n bins of the given
-// width, counting bins above threshold bytes per second as bursts (0: off).
+// width; threshold is the burst threshold the Summary reports (0: off).
 func NewSummarizer(n int, width time.Duration, threshold float64) *Summarizer {
 	s := &Summarizer{width: width, threshold: threshold}
 	if width > 0 {
@@ -80,8 +82,8 @@ func (s *Summarizer) Reset(threshold float64) {
 // Add takes the next bin.
 func (s *Summarizer) Add(c Counters) {
 	s.n++
-	s.rx.add(float64(c.RxBytes)*s.perSec, s.threshold, s.keep)
-	s.tx.add(float64(c.TxBytes)*s.perSec, s.threshold, s.keep)
+	s.rx.add(float64(c.RxBytes)*s.perSec, s.keep)
+	s.tx.add(float64(c.TxBytes)*s.perSec, s.keep)
 }
 
 // Summary returns the summary of the bins added since the last Reset.
@@ -91,21 +93,17 @@ func (s *Summarizer) Summary() Summary {
 
 // dirStream is one direction's running statistics.
 type dirStream struct {
-	peak   float64
-	bursts int
-	top    minHeap // the largest rates seen, at most keep of them
+	peak float64
+	top  minHeap // the largest rates seen, at most keep of them
 }
 
 func (d *dirStream) reset() {
-	d.peak, d.bursts = 0, 0
+	d.peak = 0
 	d.top = d.top[:0]
 }
 
-func (d *dirStream) add(rate, threshold float64, keep int) {
+func (d *dirStream) add(rate float64, keep int) {
 	d.peak = max(d.peak, rate)
-	if threshold > 0 && rate > threshold {
-		d.bursts++
-	}
 	switch {
 	case len(d.top) < keep:
 		heap.Push(&d.top, rate)
@@ -116,7 +114,7 @@ func (d *dirStream) add(rate, threshold float64, keep int) {
 }
 
 func (d *dirStream) summary() DirSummary {
-	s := DirSummary{PeakBytesPerSec: d.peak, Bursts: d.bursts}
+	s := DirSummary{PeakBytesPerSec: d.peak}
 	if len(d.top) > 0 {
 		s.P99BytesPerSec = d.top[0]
 	}
@@ -137,9 +135,9 @@ func (h *minHeap) Pop() any {
 	return x
 }
 
-// Summarize computes peak, p99 and burst counts over bins of the given
-// width. threshold is in bytes per second; bins above it count as bursts
-// (0 disables burst counting).
+// Summarize computes peak and p99 over bins of the given width; threshold
+// (bytes per second, 0: off) is only reported. Burst counts come from
+// internal/bursts.
 func Summarize(bins []Counters, width time.Duration, threshold float64) Summary {
 	if len(bins) == 0 || width <= 0 {
 		return Summary{Bins: len(bins), BurstThreshold: threshold}

@@ -20,7 +20,7 @@ type point struct {
 type dirPoint struct {
 	avg    float64 // the sample's rate (bytes/s over its interval)
 	peak   float64 // the busiest bin's rate; the rate itself without bins
-	bursts int     // bins above the burst threshold in the sample
+	bursts int     // bursts that started in the sample (internal/bursts)
 	util   float64 // average rate / link speed; 0 when unknown
 }
 

@@ -48,10 +48,13 @@ var debianPackages = map[string]string{
 	"bpftool": "bpftool",
 	"ethtool": "ethtool",
 	"ip":      "iproute2",
-	"setpriv": "util-linux",
 	"node":    "nodejs",
 	"npm":     "npm",
-	"tmux":    "tmux",
+	// prometheus, promtool: the serve tests (a real server, check metrics).
+	"prometheus": "prometheus",
+	"promtool":   "prometheus",
+	"setpriv":    "util-linux",
+	"tmux":       "tmux",
 }
 
 // Tool is the requirement of running command cmd, with the Debian package
