@@ -61,9 +61,11 @@ case $want in 0.0.0-*) want=0.0.0~git${want#0.0.0-} ;; esac
 [ "${want//-/.}" = "$version" ] || die "binary version $bin_version does not match package version $version"
 
 say "netwatch snapshot --json -b procfs"
-netwatch snapshot --json -b procfs -w 100ms | tee /dev/stderr |
-	jq -e '.backend == "procfs" and (.interfaces | type == "array" and length > 0) and (.interfaces[0].rx_bytes | type == "number")' >/dev/null ||
-	die "snapshot --json -b procfs did not print a procfs sample"
+# (Not tee /dev/stderr: when stderr is a log file, reopening it truncates it.)
+json=$(netwatch snapshot --json -b procfs -w 100ms)
+echo "$json" | head -12
+jq -e '.backend == "procfs" and (.interfaces | type == "array" and length > 0) and (.interfaces[0].rx_bytes | type == "number")' \
+	<<<"$json" >/dev/null || die "snapshot --json -b procfs did not print a procfs sample"
 
 say "man pages"
 pages=$(dpkg -L netwatch | grep '^/usr/share/man/man1/.*\.1\.gz$' | sed 's|.*/||; s|\.1\.gz$||')
