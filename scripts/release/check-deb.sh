@@ -63,7 +63,7 @@ case $want in 0.0.0-*) want=0.0.0~git${want#0.0.0-} ;; esac
 say "netwatch snapshot --json -b procfs"
 # (Not tee /dev/stderr: when stderr is a log file, reopening it truncates it.)
 json=$(netwatch snapshot --json -b procfs -w 100ms)
-echo "$json" | head -12
+sed -n '1,12p' <<<"$json"
 jq -e '.backend == "procfs" and (.interfaces | type == "array" and length > 0) and (.interfaces[0].rx_bytes | type == "number")' \
 	<<<"$json" >/dev/null || die "snapshot --json -b procfs did not print a procfs sample"
 
