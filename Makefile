@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare cost run clean cross fuzz soak release reproducible
+.PHONY: all build test lint generate bench compare cost cost-pps cost-scale run clean cross fuzz soak release reproducible
 
 all: build
 
@@ -92,6 +92,20 @@ compare:
 ## target).
 cost:
 	bash scripts/cost/cost.sh
+
+## cost-pps: UDP packets per second through a veth pair between two
+## namespaces with netwatch (-n 1s, 1 ms bins; and --resolution 0) attached to
+## both ends vs not attached, interleaved rounds, medians and ratios (root;
+## ROUNDS=5 WINDOW=5; exits 1 if 1 ms bins cost more than 3%).
+cost-pps:
+	bash scripts/cost/pps.sh
+
+## cost-scale: 1,000 veth interfaces (PAIRS=500) with traffic on all of them,
+## watch -n 1s, 1 ms bins, --attach tc for DURATION=180 seconds (600 for the
+## issue's 10 minutes): attach time, CPU % of one core, lost bins, RSS trend
+## (root; exits 1 on a missed target).
+cost-scale:
+	bash scripts/cost/scale.sh
 
 ## run: go run the CLI; pass arguments with ARGS="watch -n 100ms". Not
 ## echoed, so that its output can be piped (make run ARGS="snapshot --json" | jq);

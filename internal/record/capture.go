@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,14 @@ type CaptureConfig struct {
 	Wall func(mono time.Duration) time.Time
 	// Captured is called after each capture file is complete.
 	Captured func(Capture)
+	// MaxWindow bounds one capture (and the bins held for it): a link
+	// that stays above the threshold is cut into captures of at most this
+	// long. 0 means DefaultMaxWindow.
+	MaxWindow time.Duration
 }
+
+// DefaultMaxWindow is the longest capture when CaptureConfig.MaxWindow is 0.
+const DefaultMaxWindow = time.Minute
 
 // Capture describes one capture file.
 type Capture struct {
@@ -33,7 +41,9 @@ type Capture struct {
 	Window    Window
 	Bins      int
 	Bursts    []Burst
-	// Short: the recording ended before the window did.
+	// Short: the recording ended before the window did. (A window whose
+	// start precedes the first bin seen starts at that bin: Window.From
+	// is always the first row's start.)
 	Short bool
 }
 
@@ -126,6 +136,16 @@ func (c *Capturer) Bin(b Bin) error {
 		// No burst can start whose window overlaps this one any more.
 		c.err = c.write(st, false)
 	}
+	if maxBins := binsIn(cmp.Or(c.cfg.MaxWindow, DefaultMaxWindow), b.Width); st.capturing && b.Number+1-st.from >= maxBins {
+		// Memory stays bounded on a link that never calms down: cut the
+		// capture here and go on in the next one.
+		open := st.open
+		st.until = b.Number + 1
+		c.err = c.write(st, false)
+		if open > 0 {
+			st.capturing, st.open, st.from, st.until = true, open, b.Number+1, b.Number+1
+		}
+	}
 	if !st.capturing {
 		// Keep the last `before` bins.
 		if n := len(st.bins); uint64(n) > before {
@@ -178,6 +198,9 @@ func (c *Capturer) write(st *capIface, final bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	// A burst less than Before after the first bin seen: the window
+	// starts where the bins do.
+	st.from = max(st.from, rows[0].Number)
 	win := Window{
 		From: c.cfg.Wall(time.Duration(st.from) * st.width).UTC(),
 		To:   c.cfg.Wall(time.Duration(st.until) * st.width).UTC(),

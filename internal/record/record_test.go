@@ -436,6 +436,31 @@ func TestCapture(t *testing.T) {
 	}
 }
 
+// TestCaptureEarlyBurst: a burst less than Before after the first bin
+// seen is captured from that bin, and the window says so.
+func TestCaptureEarlyBurst(t *testing.T) {
+	fs := newFakeStream(1_000_000, 300, []fakeBurst{{index: 7, dir: "rx", first: 1_000_010, len: 2, bytes: 50_000}})
+	var caps []Capture
+	c := NewCapturer(CaptureConfig{Dir: t.TempDir(), Format: NDJSON, Before: 100 * time.Millisecond, After: 50 * time.Millisecond,
+		Meta: testMeta(), Wall: fakeWall, Captured: func(c Capture) { caps = append(caps, c) }})
+	fs.feed(t, c.Bin, c.Burst, nil)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(caps) != 1 {
+		t.Fatalf("%d captures", len(caps))
+	}
+	from := fakeWall(1_000_000 * time.Millisecond)
+	var rows []Row
+	rec, err := Read([]string{caps[0].Path}, Range{}, func(r Row) error { rows = append(rows, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := rec.Files[0].Meta.Capture; w == nil || !w.From.Equal(from) || !caps[0].Window.From.Equal(from) || len(rows) != 62 || !rows[0].Time.Equal(from) {
+		t.Errorf("window %+v, %d rows from %v; want from %v, 62 rows", w, len(rows), rows[0].Time, from)
+	}
+}
+
 // TestOneBinSamples: samples of exactly one in-kernel bin are recorded
 // with the bin's counts (from its rates), whatever the cumulative
 // counters say (they are read when the sample is emitted).
@@ -454,5 +479,36 @@ func TestOneBinSamples(t *testing.T) {
 	rep, _ := readReport(t, []string{path}, Range{})
 	if ir := rep.Interfaces[0]; ir.Rx.Bytes != 4500 || ir.Rx.Packets != 3 || ir.Bins != 3 {
 		t.Fatalf("%+v", ir)
+	}
+}
+
+// A link that stays above the threshold is cut into captures of at most
+// MaxWindow, so the bins held in memory stay bounded.
+func TestCaptureBoundedWindow(t *testing.T) {
+	fs := newFakeStream(1_000_000, 2_000, []fakeBurst{{index: 7, dir: "rx", first: 1_000_100, len: 1_500, bytes: 50_000}})
+	var caps []Capture
+	c := NewCapturer(CaptureConfig{Dir: t.TempDir(), Format: NDJSON, Before: 50 * time.Millisecond, After: 50 * time.Millisecond,
+		MaxWindow: 400 * time.Millisecond, Meta: testMeta(), Wall: fakeWall, Captured: func(c Capture) { caps = append(caps, c) }})
+	fs.feed(t, c.Bin, c.Burst, nil)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// 50 ms before + 1,500 ms + 50 ms after = 1,600 bins: four captures.
+	if len(caps) != 4 {
+		t.Fatalf("%d captures of a 1.5 s burst with a 400 ms limit, want 4", len(caps))
+	}
+	var rows int
+	for _, cp := range caps {
+		n := 0
+		if _, err := Read([]string{cp.Path}, Range{}, func(Row) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n > 400 {
+			t.Errorf("%s holds %d bins, more than the 400 ms limit", cp.Path, n)
+		}
+		rows += n
+	}
+	if rows != 1_600 {
+		t.Errorf("captures hold %d bins together, want the 1,600 of the window", rows)
 	}
 }
