@@ -48,11 +48,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build -----------------------------------------------------------------
-NETWATCH=${NETWATCH:-}
-if [[ -z $NETWATCH ]]; then
-	(cd "$ROOT" && $GO build -trimpath -o "$WORK/netwatch" ./cmd/netwatch) || die "build netwatch"
-	NETWATCH=$WORK/netwatch
-fi
+# shellcheck source=scripts/cost/lib.sh
+. "$HERE/lib.sh"
+build_netwatch
 cat >"$WORK/tick.c" <<'C'
 /* Sleeps on an absolute CLOCK_MONOTONIC timer every argv[1] nanoseconds and
  * does nothing else: the floor of what any sampler's timer costs. */

@@ -67,11 +67,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build -----------------------------------------------------------------
-NETWATCH=${NETWATCH:-}
-if [[ -z $NETWATCH ]]; then
-	(cd "$ROOT" && $GO build -trimpath -o "$WORK/netwatch" ./cmd/netwatch) || die "build netwatch"
-	NETWATCH=$WORK/netwatch
-fi
+# shellcheck source=scripts/cost/lib.sh
+. "$HERE/lib.sh"
+build_netwatch
 cat >"$WORK/udp.c" <<'C'
 /* udp send ADDR PORT PAYLOAD: send datagrams as fast as sendmmsg allows.
  * udp recv PORT: read and discard datagrams with recvmmsg. */

@@ -51,11 +51,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build -----------------------------------------------------------------
-NETWATCH=${NETWATCH:-}
-if [[ -z $NETWATCH ]]; then
-	(cd "$ROOT" && $GO build -trimpath -o "$WORK/netwatch" ./cmd/netwatch) || die "build netwatch"
-	NETWATCH=$WORK/netwatch
-fi
+# shellcheck source=scripts/cost/lib.sh
+. "$HERE/lib.sh"
+build_netwatch
 mkdir -p "$WORK/gen"
 cat >"$WORK/gen/main.go" <<'GO'
 // gen RATE PREFIX: every millisecond, RATE 60-byte Ethernet frames, each to
