@@ -20,7 +20,13 @@ type Netns struct {
 	// PID is the process named by pid:PID, 0 otherwise: procfs reads
 	// /proc/PID/net/dev, which needs no setns.
 	PID int
+	// Container is the id of the container whose namespace this is, when
+	// --netns all found it through a container's process.
+	Container string
 }
+
+// nsID is a namespace's identity: the nsfs device and inode of its file.
+type nsID struct{ dev, ino uint64 }
 
 // ParseNetns reads a --netns value: pid:PID (that process's namespace), a
 // path (anything with a slash: /proc/1234/ns/net, /run/netns/blue), or the
