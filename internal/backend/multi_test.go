@@ -164,4 +164,3 @@ func TestMultiReadLabels(t *testing.T) {
 		t.Errorf("Close: err %v, closed %v %v", err, a.closed, b.closed)
 	}
 }
-
