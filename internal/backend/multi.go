@@ -92,9 +92,7 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 		if m.has(id) {
 			continue // the same namespace named twice
 		}
-		o := opts
-		o.Netns = ns
-		be, err := Open(ctx, plan, o)
+		be, err := openOne(ctx, plan, opts.single(ns))
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("netns %s: %w", ns.Label, err)
@@ -227,9 +225,7 @@ func (m *Multi) openLater(ns Netns, id nsID) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		o := m.opts
-		o.Netns = ns
-		be, err := Open(context.Background(), m.plan, o)
+		be, err := openOne(context.Background(), m.plan, m.opts.single(ns))
 		m.ready <- opened{ns: ns, id: id, be: be, err: err}
 	}()
 }

@@ -51,5 +51,34 @@ func ParseNetns(spec string) (Netns, error) {
 	return Netns{Label: spec, Path: filepath.Join(NetnsDir, spec)}, nil
 }
 
+// All is the --netns value that reads every named namespace and every
+// container's namespace, following them as they come and go.
+const All = "all"
+
+// ParseNetnsList reads a --netns value that may name several namespaces,
+// separated by commas; all stands for every named and container namespace
+// (see All). Each other item is read by ParseNetns.
+func ParseNetnsList(spec string) (list []Netns, all bool, err error) {
+	if spec == "" {
+		return nil, false, nil
+	}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		switch item {
+		case "":
+			return nil, false, fmt.Errorf("netns %q: empty item in the list", spec)
+		case All:
+			all = true
+			continue
+		}
+		ns, err := ParseNetns(item)
+		if err != nil {
+			return nil, false, err
+		}
+		list = append(list, ns)
+	}
+	return list, all, nil
+}
+
 // Set reports whether a namespace was named.
 func (n Netns) Set() bool { return n.Path != "" }
