@@ -26,17 +26,21 @@ var csvHeader = []string{
 type csvStream struct {
 	w      *csv.Writer
 	netns  bool // a netns column at the end
+	ctrs   bool // container_id and peer_netns columns at the end
 	header bool
 	record []string
 	num    []byte
 }
 
-func newCSV(buf *bytes.Buffer, netns bool) *csvStream {
+func newCSV(buf *bytes.Buffer, netns, containers bool) *csvStream {
 	n := len(csvHeader)
 	if netns {
 		n++
 	}
-	return &csvStream{w: csv.NewWriter(buf), netns: netns, record: make([]string, n)}
+	if containers {
+		n += 2
+	}
+	return &csvStream{w: csv.NewWriter(buf), netns: netns, ctrs: containers, record: make([]string, n)}
 }
 
 func (c *csvStream) render(s stats.Sample) error {
@@ -44,6 +48,9 @@ func (c *csvStream) render(s stats.Sample) error {
 		header := csvHeader
 		if c.netns {
 			header = append(header[:len(header):len(header)], "netns")
+		}
+		if c.ctrs {
+			header = append(header[:len(header):len(header)], "container_id", "peer_netns")
 		}
 		if err := c.w.Write(header); err != nil {
 			return err
@@ -70,8 +77,13 @@ func (c *csvStream) render(s stats.Sample) error {
 		r[13] = c.rate(in.TxPacketsPerSec)
 		r[14], r[15], r[16] = resolution, exact, strconv.Itoa(in.LostBins)
 		c.summary(r[17:len(csvHeader)], in.Summary)
+		at := len(csvHeader)
 		if c.netns {
-			r[len(csvHeader)] = in.Netns
+			r[at] = in.Netns
+			at++
+		}
+		if c.ctrs {
+			r[at], r[at+1] = in.Container, in.PeerNetns
 		}
 		if err := c.w.Write(r); err != nil {
 			return err

@@ -77,6 +77,10 @@ func (t *table) render(s stats.Sample) error {
 		if t.sums {
 			b = t.appendSummary(b, in.Summary)
 		}
+		if t.opts.Containers {
+			b = append(b, columnGap...)
+			b = padRight(b, shortID(in.Container), containerWidth)
+		}
 		if t.opts.Netns {
 			b = append(b, columnGap...)
 			b = append(b, printable(in.Netns)...)
@@ -149,6 +153,10 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 			b = append(b, columnGap...)
 			b = padLeft(b, "BURSTS rx/tx", burstWidth)
 		}
+	}
+	if t.opts.Containers {
+		b = append(b, columnGap...)
+		b = padRight(b, "CONTAINER", containerWidth)
 	}
 	if t.opts.Netns {
 		b = append(b, columnGap...)
@@ -241,4 +249,16 @@ func printable(name string) string {
 		i += size
 	}
 	return string(b)
+}
+
+// containerWidth is the table's CONTAINER column: a short id, as docker ps
+// shows it.
+const containerWidth = 12
+
+// shortID is a container id cut to containerWidth ("-" when none).
+func shortID(id string) string {
+	if id == "" {
+		return "-"
+	}
+	return printable(id[:min(len(id), containerWidth)])
 }
