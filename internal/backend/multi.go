@@ -39,6 +39,7 @@ type Multi struct {
 	closed  bool
 
 	lastScan time.Duration
+	peers    peerLabels
 	// The merged bin stream: the next bin to return; started once the
 	// first ReadBins set it.
 	cursor  uint64
@@ -68,7 +69,13 @@ type MultiOptions struct {
 	// (--netns all): it is called every Rescan (default 1s).
 	Discover func() ([]Netns, error)
 	Rescan   time.Duration
-	Logger   *slog.Logger
+	// Peers, when set, labels the interfaces of netwatch's own namespace
+	// (a member with the zero Netns): ifindex -> labels (a veth's peer
+	// namespace and container). It runs in the background when the
+	// interfaces change and every PeersEvery (default 5s).
+	Peers      func() (map[int]stats.Labels, error)
+	PeersEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // OpenMulti opens the backend plan names once per namespace.
@@ -79,6 +86,10 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 	}
 	if m.rescan <= 0 {
 		m.rescan = time.Second
+	}
+	m.peers = peerLabels{find: mo.Peers, every: mo.PeersEvery}
+	if m.peers.every <= 0 {
+		m.peers.every = 5 * time.Second
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -95,7 +106,7 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 		be, err := openOne(ctx, plan, opts.single(ns))
 		if err != nil {
 			m.Close()
-			return nil, fmt.Errorf("netns %s: %w", ns.Label, err)
+			return nil, nsErr(ns, err)
 		}
 		m.members = append(m.members, &member{ns: ns, id: id, be: be})
 	}
@@ -137,15 +148,24 @@ func (m *Multi) Read(ctx context.Context) (stats.Snapshot, error) {
 	for i, mb := range m.members {
 		snap, err := mb.be.Read(ctx)
 		if err != nil {
-			return stats.Snapshot{}, fmt.Errorf("netns %s: %w", mb.ns.Label, err)
+			return stats.Snapshot{}, nsErr(mb.ns, err)
 		}
 		if i == 0 {
 			out.Mono, out.Wall = snap.Mono, snap.Wall
 		}
+		own := !mb.ns.Set()
+		var peers map[int]stats.Labels
+		if own {
+			peers = m.peers.get(snap)
+		}
 		for _, ic := range snap.Interfaces {
 			ic.Netns = mb.ns.Label
-			if ic.Container == "" {
-				ic.Container = mb.ns.Container
+			ic.Container = mb.ns.Container
+			if p, ok := peers[ic.Index]; ok {
+				ic.PeerNetns = p.PeerNetns
+				if ic.Container == "" {
+					ic.Container = p.Container
+				}
 			}
 			out.Interfaces = append(out.Interfaces, ic)
 		}
@@ -247,6 +267,48 @@ func (m *Multi) adopt(o opened) {
 	m.members = append(m.members, &member{ns: o.ns, id: o.id, be: o.be})
 }
 
+// peerLabels keeps the labels of the own namespace's veths, found in the
+// background so that a read never waits for a scan of /proc.
+type peerLabels struct {
+	find  func() (map[int]stats.Labels, error)
+	every time.Duration
+
+	mu      sync.Mutex
+	labels  map[int]stats.Labels
+	running bool
+	at      time.Duration // when the last scan started
+	indexes uint64        // a hash of the interfaces it was run for
+}
+
+// get returns the labels found so far and starts a new scan when the
+// interfaces changed or the last one is older than every.
+func (p *peerLabels) get(snap stats.Snapshot) map[int]stats.Labels {
+	if p.find == nil {
+		return nil
+	}
+	var h uint64 = 14695981039346656037
+	for _, ic := range snap.Interfaces {
+		h = (h ^ uint64(ic.Index)) * 1099511628211
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running && (h != p.indexes || snap.Mono-p.at >= p.every || p.at == 0) {
+		p.running, p.at, p.indexes = true, snap.Mono, h
+		go func() {
+			labels, err := p.find()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.running = false
+			if err != nil {
+				slog.Debug("container labels: scan failed", "err", err)
+				return
+			}
+			p.labels = labels
+		}()
+	}
+	return p.labels
+}
+
 // Close implements Backend: closes every member (waiting for the ones being
 // opened) and joins their errors.
 func (m *Multi) Close() error {
@@ -275,7 +337,7 @@ func (m *Multi) Close() error {
 	defer m.mu.Unlock()
 	for _, mb := range m.members {
 		if err := mb.be.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("netns %s: %w", mb.ns.Label, err))
+			errs = append(errs, nsErr(mb.ns, err))
 		}
 	}
 	m.members = nil
@@ -342,7 +404,7 @@ func (m *Multi) SizeBins(interval time.Duration, bound uint64) (string, error) {
 		}
 		p, err := sz.SizeBins(interval, bound)
 		if err != nil {
-			return "", fmt.Errorf("netns %s: %w", mb.ns.Label, err)
+			return "", nsErr(mb.ns, err)
 		}
 		if plan == "" {
 			plan = fmt.Sprintf("%s (netns %s; each of %d namespaces has its own)", p, mb.ns.Label, len(m.members))
@@ -371,11 +433,11 @@ func (m *Multi) ReadBins() (stats.Bins, error) {
 		}
 		b, err := bs.ReadBins()
 		if err != nil {
-			return stats.Bins{}, fmt.Errorf("netns %s: %w", mb.ns.Label, err)
+			return stats.Bins{}, nsErr(mb.ns, err)
 		}
 		width = b.Width
 		if err := appendBins(&mb.held, b); err != nil {
-			return stats.Bins{}, fmt.Errorf("netns %s: %w", mb.ns.Label, err)
+			return stats.Bins{}, nsErr(mb.ns, err)
 		}
 		for i := range mb.held.Interfaces {
 			mb.held.Interfaces[i].Netns = mb.ns.Label
@@ -512,4 +574,13 @@ func cloneBins(ib stats.InterfaceBins) stats.InterfaceBins {
 		ib.Lost = append([]bool(nil), ib.Lost...)
 	}
 	return ib
+}
+
+// nsErr prefixes err with the namespace it happened in (none for
+// netwatch's own).
+func nsErr(ns Netns, err error) error {
+	if !ns.Set() {
+		return err
+	}
+	return fmt.Errorf("netns %s: %w", ns.Label, err)
 }

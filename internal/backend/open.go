@@ -12,6 +12,7 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/iface"
 	"github.com/netwatch-dev/netwatch/internal/ifsel"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // Backend names.
@@ -56,6 +57,9 @@ type Options struct {
 	// Discover, when set (--netns all), lists the namespaces to follow
 	// while running: new ones are added, gone ones released.
 	Discover func() ([]Netns, error)
+	// Peers, when set, labels the veths of netwatch's own namespace with
+	// their peer's namespace and container (see MultiOptions.Peers).
+	Peers func() (map[int]stats.Labels, error)
 }
 
 // NetnsGiven reports whether --netns named any namespace: every interface
@@ -79,7 +83,7 @@ func (o Options) PerNamespace() []Options {
 
 // single returns o reading only ns.
 func (o Options) single(ns Netns) Options {
-	o.Netns, o.Namespaces, o.Discover = ns, nil, nil
+	o.Netns, o.Namespaces, o.Discover, o.Peers = ns, nil, nil, nil
 	return o
 }
 
@@ -94,14 +98,14 @@ func ValidateName(name string) error {
 // Open opens the backend plan names (see Decide). Any failure is an error:
 // the plan already made every fallback there is.
 func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
-	if opts.NetnsGiven() {
+	if opts.NetnsGiven() || opts.Peers != nil {
 		// Even one namespace: the labels then come with the counters,
 		// so bins and bursts carry them too.
 		nss := opts.Namespaces
-		if len(nss) == 0 && opts.Netns.Set() {
+		if len(nss) == 0 {
 			nss = []Netns{opts.Netns}
 		}
-		return OpenMulti(ctx, plan, opts, MultiOptions{Namespaces: nss, Discover: opts.Discover})
+		return OpenMulti(ctx, plan, opts, MultiOptions{Namespaces: nss, Discover: opts.Discover, Peers: opts.Peers})
 	}
 	return openOne(ctx, plan, opts)
 }
