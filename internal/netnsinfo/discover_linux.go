@@ -29,7 +29,7 @@ const nsGetNSType = 0xb703
 // went) and every namespace of a running container (one whose lowest live
 // PID runs in a container's cgroup), each once. A named namespace that is
 // also a container's keeps its name and gets the container id. The
-// caller's own namespace (that of /proc/self) is left out. procRoot "" is
+// caller's own namespace (that of the calling thread) is left out. procRoot "" is
 // /proc.
 //
 // It reads one link per process (/proc/PID/ns/net) and one cgroup file per
@@ -44,7 +44,13 @@ func discover(procRoot string, dirs []string) ([]Namespace, error) {
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
-	own, err := readNSLink(procRoot + "/self/ns/net")
+	// The calling thread's namespace: a Go program's threads share one
+	// unless locked to another, and the thread group leader (/proc/self)
+	// may be such a locked thread, parked for good in another namespace.
+	own, err := readNSLink(procRoot + "/thread-self/ns/net")
+	if errors.Is(err, fs.ErrNotExist) {
+		own, err = readNSLink(procRoot + "/self/ns/net") // before Linux 3.17
+	}
 	if err != nil {
 		return nil, fmt.Errorf("own network namespace: %w", err)
 	}
