@@ -289,3 +289,80 @@ func TestDiscoverContainers(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedNamespaceFiles: what Discover takes from a /run/netns-like
+// directory. Built in a private mount namespace on a thread of its own, so
+// the host never sees the bind mounts.
+func TestNamedNamespaceFiles(t *testing.T) {
+	privileged.Need(t)
+	blue := startSleeper(t, "", nil)
+	green := startSleeper(t, "", nil)
+	bluePath := fmt.Sprintf("/proc/%d/ns/net", blue.Process.Pid)
+	greenPath := fmt.Sprintf("/proc/%d/ns/net", green.Process.Pid)
+	dir := t.TempDir()
+
+	type result struct {
+		list []Namespace
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Never unlocked: the thread, and its mount namespace, die
+		// with the goroutine.
+		runtime.LockOSThread()
+		list, err := func() ([]Namespace, error) {
+			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				return nil, fmt.Errorf("unshare mount namespace: %w", err)
+			}
+			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+				return nil, fmt.Errorf("make mounts private: %w", err)
+			}
+			for _, m := range []struct{ src, name string }{
+				{bluePath, "blue"},
+				{bluePath, "blue-again"}, // a second name: listed once, by the first
+				{"/proc/self/ns/uts", "uts"},
+				{"", "dangling"}, // what is left when the mount went
+			} {
+				target := filepath.Join(dir, m.name)
+				if err := os.WriteFile(target, nil, 0o444); err != nil {
+					return nil, err
+				}
+				if m.src == "" {
+					continue
+				}
+				if err := unix.Mount(m.src, target, "", unix.MS_BIND, ""); err != nil {
+					return nil, fmt.Errorf("bind %s on %s: %w", m.src, target, err)
+				}
+			}
+			if err := os.Symlink(greenPath, filepath.Join(dir, "green")); err != nil {
+				return nil, err
+			}
+			if err := os.Symlink("/proc/thread-self/ns/net", filepath.Join(dir, "self")); err != nil {
+				return nil, err
+			}
+			if err := os.Mkdir(filepath.Join(dir, "subdir"), 0o755); err != nil {
+				return nil, err
+			}
+			return discover("", []string{dir})
+		}()
+		done <- result{list, err}
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Each sleeper's namespace is named, holds a process and no container.
+	want := []Namespace{
+		{Label: "blue", Path: filepath.Join(dir, "blue"), Inode: inodeOf(t, bluePath), PID: blue.Process.Pid},
+		{Label: "green", Path: filepath.Join(dir, "green"), Inode: inodeOf(t, greenPath), PID: green.Process.Pid},
+	}
+	var named []Namespace // the host's containers may be listed too
+	for _, n := range r.list {
+		if strings.HasPrefix(n.Path, dir+"/") {
+			named = append(named, n)
+		}
+	}
+	if len(named) != len(want) || named[0] != want[0] || named[1] != want[1] {
+		t.Errorf("got %+v\nwant %+v", named, want)
+	}
+}
