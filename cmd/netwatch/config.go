@@ -42,6 +42,9 @@ func backendOptions(c *cli.Context) (backend.Options, error) {
 	if err := setNamespaces(&opts, c.String("netns")); err != nil {
 		return backend.Options{}, err
 	}
+	if containerLabelsOn() && opts.ProcRoot == "" {
+		opts.Peers = peerLabels
+	}
 	return opts, nil
 }
 
@@ -54,18 +57,16 @@ func setNamespaces(opts *backend.Options, spec string) error {
 		return usagef("--netns: %v", err)
 	}
 	if all {
-		found, err := discoverNamespaces()
-		if err != nil {
+		if _, err := discoverNamespaces(); err != nil {
 			return fmt.Errorf("--netns all: %w", err)
 		}
-		explicit := list
-		list = append(slices.Clip(explicit), found...)
+		// netwatch's own namespace (label ""), the ones named, and the
+		// ones found.
+		explicit := append([]backend.Netns{{}}, list...)
+		list = explicit
 		opts.Discover = func() ([]backend.Netns, error) {
 			found, err := discoverNamespaces()
 			return append(slices.Clip(explicit), found...), err
-		}
-		if len(list) == 0 {
-			slog.Info("netns all: no named or container namespace yet; following them as they appear")
 		}
 	}
 	if len(list) > 0 {

@@ -1,35 +1,66 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-	"sort"
+	"runtime"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/netnsinfo"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
-// discoverNamespaces lists the namespaces --netns all reads: every named
-// namespace (ip netns add) in /run/netns.
+// discoverNamespaces lists the namespaces --netns all reads besides
+// netwatch's own: every named namespace (ip netns add) and every running
+// container's namespace, labelled with its name or pid:PID and the
+// container's id.
 func discoverNamespaces() ([]backend.Netns, error) {
-	entries, err := os.ReadDir(backend.NetnsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	found, err := netnsinfo.Discover("")
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	var out []backend.Netns
-	for _, n := range names {
-		ns, err := backend.ParseNetns(n)
-		if err == nil && ns.Check() == nil {
-			out = append(out, ns)
+	out := make([]backend.Netns, 0, len(found))
+	for _, ns := range found {
+		n := backend.Netns{Label: ns.Label, Path: ns.Path, Container: ns.ContainerID}
+		if ns.Path != backend.NetnsDir+"/"+ns.Label {
+			n.PID = ns.PID // an unnamed namespace, reached through a process
 		}
+		out = append(out, n)
 	}
 	return out, nil
+}
+
+// peerLabels labels the veths of netwatch's own namespace whose peer lives
+// in a named or container namespace: the peer's namespace and container.
+func peerLabels() (map[int]stats.Labels, error) {
+	found, err := netnsinfo.Discover("")
+	if err != nil {
+		return nil, err
+	}
+	peers, err := netnsinfo.Peers(found)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]stats.Labels, len(peers))
+	for index, ns := range peers {
+		out[index] = stats.Labels{PeerNetns: ns.Label, Container: ns.ContainerID}
+	}
+	return out, nil
+}
+
+// containerLabelsOn says whether netwatch labels interfaces with
+// containers: on Linux.
+func containerLabelsOn() bool { return runtime.GOOS == "linux" }
+
+// containersPresent says whether the host runs any container now: the
+// table and CSV then show the container columns.
+func containersPresent() bool {
+	found, err := netnsinfo.Discover("")
+	if err != nil {
+		return false
+	}
+	for _, ns := range found {
+		if ns.ContainerID != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -110,6 +110,32 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 		}
 		m.members = append(m.members, &member{ns: ns, id: id, be: be})
 	}
+	if m.discover != nil {
+		// The namespaces there now, before the first read: one that cannot
+		// be read (gone since it was listed) is skipped, as later.
+		found, err := m.discover()
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		for _, ns := range found {
+			id, err := ns.id()
+			if err != nil || m.has(id) || m.failed[id] {
+				continue
+			}
+			be, err := openOne(ctx, plan, opts.single(ns))
+			if err != nil {
+				if ctx.Err() != nil {
+					m.Close()
+					return nil, ctx.Err()
+				}
+				m.failed[id] = true
+				m.log.Warn("netns: cannot read a namespace; skipped", "netns", ns.Label, "err", oneLine(err))
+				continue
+			}
+			m.members = append(m.members, &member{ns: ns, id: id, be: be})
+		}
+	}
 	m.lastScan = clock.Monotonic()
 	return m, nil
 }
@@ -407,7 +433,10 @@ func (m *Multi) SizeBins(interval time.Duration, bound uint64) (string, error) {
 			return "", nsErr(mb.ns, err)
 		}
 		if plan == "" {
-			plan = fmt.Sprintf("%s (netns %s; each of %d namespaces has its own)", p, mb.ns.Label, len(m.members))
+			plan = p
+			if len(m.members) > 1 {
+				plan = fmt.Sprintf("%s (each of %d namespaces has its own)", p, len(m.members))
+			}
 		}
 	}
 	return plan, nil
