@@ -97,8 +97,8 @@ func discover(procRoot string, dirs []string) ([]Namespace, error) {
 
 // scanProcs maps the network namespace inode of every process to its PIDs,
 // leaving out the namespace own. One readlink per process: kernel threads
-// all sit in the initial namespace, so on a host they cost that readlink
-// and nothing more.
+// all sit in the initial namespace, so they cost that readlink and, when
+// the caller runs elsewhere, one cgroup read for the whole namespace.
 func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 	d, err := os.Open(procRoot)
 	if err != nil {
@@ -112,7 +112,6 @@ func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 	pids := make(map[uint64][]int)
 	denied := 0
 	buf := make([]byte, 64)
-	path := make([]byte, 0, len(procRoot)+32)
 	for _, name := range names {
 		if name == "" || name[0] < '1' || name[0] > '9' {
 			continue
@@ -121,9 +120,7 @@ func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 		if err != nil {
 			continue
 		}
-		path = append(append(append(path[:0], procRoot...), '/'), name...)
-		path = append(path, "/ns/net"...)
-		n, err := unix.Readlink(string(path), buf)
+		n, err := unix.Readlink(procRoot+"/"+name+"/ns/net", buf)
 		if err != nil {
 			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
 				denied++
