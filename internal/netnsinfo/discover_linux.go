@@ -26,16 +26,17 @@ const nsGetNSType = 0xb703
 
 // Discover lists every named network namespace (/run/netns, skipping files
 // that are not network namespaces, such as one left behind after its mount
-// went) and every namespace of a running container (one whose lowest live
-// PID runs in a container's cgroup), each once. A named namespace that is
+// went) and every namespace of a running container (one of whose lowest
+// PIDs runs in a container's cgroup), each once. A named namespace that is
 // also a container's keeps its name and gets the container id. The
-// caller's own namespace (that of the calling thread) is left out. procRoot "" is
-// /proc.
+// caller's own namespace (that of the calling thread) is left out.
+// procRoot "" is /proc.
 //
-// It reads one link per process (/proc/PID/ns/net) and one cgroup file per
-// namespace found other than the caller's: cheap enough to run on every
-// scan of a busy host. Processes it may not inspect (another user's, when
-// not root) are skipped.
+// It reads one link per process (/proc/PID/ns/net), and for each namespace
+// other than the caller's the cgroup file of its lowest PID (of up to
+// cgroupTries PIDs when that one is not a container's): cheap enough to
+// run on every scan of a busy host. Processes it may not inspect (another
+// user's, when not root) are skipped.
 func Discover(procRoot string) ([]Namespace, error) {
 	return discover(procRoot, netnsDirs)
 }
@@ -96,8 +97,8 @@ func discover(procRoot string, dirs []string) ([]Namespace, error) {
 
 // scanProcs maps the network namespace inode of every process to its PIDs,
 // leaving out the namespace own. One readlink per process: kernel threads
-// all sit in the initial namespace, so on a host they cost that readlink
-// and nothing more.
+// all sit in the initial namespace, so they cost that readlink and, when
+// the caller runs elsewhere, one cgroup read for the whole namespace.
 func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 	d, err := os.Open(procRoot)
 	if err != nil {
@@ -111,7 +112,6 @@ func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 	pids := make(map[uint64][]int)
 	denied := 0
 	buf := make([]byte, 64)
-	path := make([]byte, 0, len(procRoot)+32)
 	for _, name := range names {
 		if name == "" || name[0] < '1' || name[0] > '9' {
 			continue
@@ -120,9 +120,7 @@ func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 		if err != nil {
 			continue
 		}
-		path = append(append(append(path[:0], procRoot...), '/'), name...)
-		path = append(path, "/ns/net"...)
-		n, err := unix.Readlink(string(path), buf)
+		n, err := unix.Readlink(procRoot+"/"+name+"/ns/net", buf)
 		if err != nil {
 			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
 				denied++
@@ -141,24 +139,36 @@ func scanProcs(procRoot string, own uint64) (map[uint64][]int, error) {
 	return pids, nil
 }
 
-// container reads the cgroup of the lowest live PID of a namespace and
-// returns that PID and the container it names. A PID that went away since
-// the scan (or now runs in another namespace: PIDs are reused) gives way
-// to the next one.
+// cgroupTries bounds the cgroup files read for one namespace.
+const cgroupTries = 4
+
+// container returns the lowest live PID of a namespace and the container
+// named by the cgroup of the first of its lowest cgroupTries PIDs that runs
+// in one. Mostly that is the first: every process of a container shares its
+// cgroup. The next ones count when the lowest is not the container's (an
+// `ip netns exec` shell in a named namespace that also runs a container)
+// or went away since the scan, or now runs elsewhere (PIDs are reused).
 func container(procRoot string, ino uint64, pids []int) (pid int, id, runtime string) {
 	slices.Sort(pids)
-	for _, pid := range pids {
-		b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/cgroup")
+	for i, p := range pids {
+		if i == cgroupTries {
+			break
+		}
+		b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(p) + "/cgroup")
 		if err != nil {
 			continue
 		}
-		if now, err := readNSLink(procRoot + "/" + strconv.Itoa(pid) + "/ns/net"); err != nil || now != ino {
+		if now, err := readNSLink(procRoot + "/" + strconv.Itoa(p) + "/ns/net"); err != nil || now != ino {
 			continue
 		}
-		id, runtime, _ := ContainerIDFromCgroup(string(b))
-		return pid, id, runtime
+		if pid == 0 {
+			pid = p
+		}
+		if id, runtime, ok := ContainerIDFromCgroup(string(b)); ok {
+			return pid, id, runtime
+		}
 	}
-	return 0, "", ""
+	return pid, "", ""
 }
 
 // namedNamespaces lists the network namespaces named in dirs, sorted by

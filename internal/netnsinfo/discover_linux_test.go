@@ -64,6 +64,17 @@ func TestDiscoverFromProc(t *testing.T) {
 	// next one labels the namespace.
 	p.proc("900", 4026532700, "")
 	p.proc("901", 4026532700, "0::/machine.slice/libpod-"+idA+".scope/container\n")
+	// A named namespace's lowest process is an `ip netns exec` shell, the
+	// next a container: the namespace is the container's, labelled by the
+	// lowest PID.
+	p.proc("1300", 4026532800, "0::/user.slice/user-0.slice/session-1.scope\n")
+	p.proc("1301", 4026532800, "0::/system.slice/crio-"+idB+".scope\n")
+	// A container behind more non-container processes than Discover
+	// reads cgroups of: not found.
+	for pid := 1400; pid < 1400+cgroupTries; pid++ {
+		p.proc(strconv.Itoa(pid), 4026532900, "0::/system.slice/sshd.service\n")
+	}
+	p.proc("1499", 4026532900, "0::/docker/"+idB+"\n")
 	// Neither a process nor readable: skipped.
 	p.proc("1200", 0, "0::/docker/"+idA+"\n")
 	p.proc("net", 4026532999, "0::/docker/"+idA+"\n")
@@ -89,6 +100,7 @@ func TestDiscoverFromProc(t *testing.T) {
 		{Label: "pid:700", Path: p.root + "/700/ns/net", Inode: 4026532400, PID: 700, ContainerID: idA, Runtime: RuntimeKubepods},
 		{Label: "pid:901", Path: p.root + "/901/ns/net", Inode: 4026532700, PID: 901, ContainerID: idA, Runtime: RuntimePodman},
 		{Label: "pid:950", Path: p.root + "/950/ns/net", Inode: 4026532300, PID: 950, ContainerID: idB, Runtime: RuntimeDocker},
+		{Label: "pid:1300", Path: p.root + "/1300/ns/net", Inode: 4026532800, PID: 1300, ContainerID: idB, Runtime: RuntimeCRIO},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("discover:\n got %+v\nwant %+v", got, want)
