@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -79,11 +80,11 @@ func (t *table) render(s stats.Sample) error {
 		}
 		if t.opts.Containers {
 			b = append(b, columnGap...)
-			b = padRight(b, shortID(in.Container), containerWidth)
+			b = padRight(b, ShortID(in.Container), containerWidth)
 		}
 		if t.opts.Netns {
 			b = append(b, columnGap...)
-			b = append(b, printable(in.Netns)...)
+			b = append(b, printable(cmp.Or(in.Netns, "-"))...)
 		}
 		b = append(b, '\n')
 		t.buf.Write(b)
@@ -255,8 +256,9 @@ func printable(name string) string {
 // shows it.
 const containerWidth = 12
 
-// shortID is a container id cut to containerWidth ("-" when none).
-func shortID(id string) string {
+// ShortID is a container id cut to 12 characters, as docker ps shows it
+// ("-" when none).
+func ShortID(id string) string {
 	if id == "" {
 		return "-"
 	}
