@@ -307,7 +307,8 @@ type peerLabels struct {
 }
 
 // get returns the labels found so far and starts a new scan when the
-// interfaces changed or the last one is older than every.
+// interfaces changed or the last one is older than every; the first call
+// scans before it returns.
 func (p *peerLabels) get(snap stats.Snapshot) map[int]stats.Labels {
 	if p.find == nil {
 		return nil
@@ -318,7 +319,19 @@ func (p *peerLabels) get(snap stats.Snapshot) map[int]stats.Labels {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.running && (h != p.indexes || snap.Mono-p.at >= p.every || p.at == 0) {
+	if p.at == 0 {
+		// The first read waits for the first scan: a snapshot, or the
+		// first samples of a stream, must not go out unlabelled because
+		// the scan was slower than the window.
+		p.at, p.indexes = snap.Mono, h
+		labels, err := p.find()
+		if err != nil {
+			slog.Debug("container labels: scan failed", "err", err)
+		}
+		p.labels = labels
+		return p.labels
+	}
+	if !p.running && (h != p.indexes || snap.Mono-p.at >= p.every) {
 		p.running, p.at, p.indexes = true, snap.Mono, h
 		go func() {
 			labels, err := p.find()

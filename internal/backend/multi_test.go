@@ -164,3 +164,105 @@ func TestMultiReadLabels(t *testing.T) {
 		t.Errorf("Close: err %v, closed %v %v", err, a.closed, b.closed)
 	}
 }
+
+// fakeOwn is netwatch's own namespace as a member: its interfaces and read
+// time are set by the test.
+type fakeOwn struct {
+	mono   time.Duration
+	ifaces []stats.InterfaceCounters
+}
+
+func (f *fakeOwn) Source() stats.Source { return stats.Source{Backend: Netlink} }
+func (f *fakeOwn) Read(context.Context) (stats.Snapshot, error) {
+	return stats.Snapshot{Mono: f.mono, Interfaces: slices.Clone(f.ifaces)}, nil
+}
+func (f *fakeOwn) Close() error { return nil }
+
+// TestMultiPeerLabels: the veths of the own namespace carry the labels the
+// scan found, from the first read on (even when the scan is slower than a
+// snapshot's window), and /proc is scanned again only when the interfaces
+// change or the last scan is older than PeersEvery.
+func TestMultiPeerLabels(t *testing.T) {
+	own := &fakeOwn{mono: time.Hour, ifaces: []stats.InterfaceCounters{{Name: "lo", Index: 1}, {Name: "veth1", Index: 7}}}
+	scans := make(chan struct{}, 100)
+	find := func() (map[int]stats.Labels, error) {
+		time.Sleep(50 * time.Millisecond) // slower than the reads
+		scans <- struct{}{}
+		return map[int]stats.Labels{7: {PeerNetns: "pid:42", Container: "abc"}}, nil
+	}
+	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, peers: peerLabels{find: find, every: 5 * time.Second}}
+	m.members = []*member{{be: own}}
+	read := func() stats.Snapshot {
+		t.Helper()
+		snap, err := m.Read(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	// settled waits for a scan in the background to end and returns how
+	// many ran since the last call.
+	settled := func() int {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m.peers.mu.Lock()
+			running := m.peers.running
+			m.peers.mu.Unlock()
+			if !running {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("scan still running after 10s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		n := len(scans)
+		for range n {
+			<-scans
+		}
+		return n
+	}
+
+	snap := read()
+	want := []stats.Labels{{}, {PeerNetns: "pid:42", Container: "abc"}}
+	for i, ic := range snap.Interfaces {
+		if ic.Labels != want[i] {
+			t.Errorf("first read: %s has %+v, want %+v", ic.Name, ic.Labels, want[i])
+		}
+	}
+	if n := settled(); n != 1 {
+		t.Fatalf("first read: %d scans, want 1", n)
+	}
+
+	steps := []struct {
+		name  string
+		after time.Duration // since the last scan
+		add   bool          // an interface appears
+		scans int
+	}{
+		{"same interfaces, 1s later", time.Second, false, 0},
+		{"same interfaces, 4.9s later", 4900 * time.Millisecond, false, 0},
+		{"same interfaces, 5s later", 5 * time.Second, false, 1},
+		{"an interface appears", time.Millisecond, true, 1},
+		{"then quiet again", time.Second, false, 0},
+	}
+	last := own.mono
+	for _, st := range steps {
+		own.mono = last + st.after
+		if st.add {
+			own.ifaces = append(own.ifaces, stats.InterfaceCounters{Name: "veth2", Index: 9})
+		}
+		read()
+		n := settled()
+		if n != st.scans {
+			t.Errorf("%s: %d scans, want %d", st.name, n, st.scans)
+		}
+		if n > 0 {
+			last = own.mono
+		}
+	}
+	if snap := read(); snap.Interfaces[1].Labels != want[1] {
+		t.Errorf("later read: veth1 has %+v, want %+v", snap.Interfaces[1].Labels, want[1])
+	}
+}
