@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -178,4 +179,16 @@ func StartDocker(t testing.TB) *Container {
 	id := RandomID(t)
 	cmd := StartSleeper(t, "", FakeCgroup(t, "docker-"+id+".scope"))
 	return &Container{ID: id, Cmd: cmd, PID: cmd.Process.Pid, NetnsPath: fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)}
+}
+
+// Join moves process pid into cgroup (from FakeCgroup), as a runtime's
+// `exec` or a migration would: its namespace becomes a container's while
+// its interfaces stay as they are. Create cgroup before starting the
+// process, so that the process is killed before the cgroup is removed.
+func Join(t testing.TB, cgroup *os.File, pid int) {
+	t.Helper()
+	procs := filepath.Join(cgroup.Name(), "cgroup.procs")
+	if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		t.Fatalf("move %d into %s: %v", pid, cgroup.Name(), err)
+	}
 }
