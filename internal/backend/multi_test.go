@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,104 +166,88 @@ func TestMultiReadLabels(t *testing.T) {
 	}
 }
 
-// fakeOwn is netwatch's own namespace as a member: its interfaces and read
-// time are set by the test.
-type fakeOwn struct {
-	mono   time.Duration
-	ifaces []stats.InterfaceCounters
-}
-
-func (f *fakeOwn) Source() stats.Source { return stats.Source{Backend: Netlink} }
-func (f *fakeOwn) Read(context.Context) (stats.Snapshot, error) {
-	return stats.Snapshot{Mono: f.mono, Interfaces: slices.Clone(f.ifaces)}, nil
-}
-func (f *fakeOwn) Close() error { return nil }
-
-// TestMultiPeerLabels: the veths of the own namespace carry the labels the
-// scan found, from the first read on (even when the scan is slower than a
-// snapshot's window), and /proc is scanned again only when the interfaces
-// change or the last scan is older than PeersEvery.
-func TestMultiPeerLabels(t *testing.T) {
-	own := &fakeOwn{mono: time.Hour, ifaces: []stats.InterfaceCounters{{Name: "lo", Index: 1}, {Name: "veth1", Index: 7}}}
-	scans := make(chan struct{}, 100)
-	find := func() (map[int]stats.Labels, error) {
-		time.Sleep(50 * time.Millisecond) // slower than the reads
-		scans <- struct{}{}
-		return map[int]stats.Labels{7: {PeerNetns: "pid:42", Container: "abc"}}, nil
+func TestMultiOneMemberPassesThrough(t *testing.T) {
+	a := &fakeBins{runs: []stats.Bins{run(10, 2, map[int][]uint64{1: {1, 2}}), run(12, 1, map[int][]uint64{1: {3}})}}
+	m := newTestMulti(a)
+	for _, want := range []struct {
+		first uint64
+		rx    []uint64
+	}{{10, []uint64{1, 2}}, {12, []uint64{3}}} {
+		b, err := m.ReadBins()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.First != want.first || !slices.Equal(rxOf(b, "a", 1), want.rx) {
+			t.Errorf("run from %d: %v, want from %d: %v", b.First, rxOf(b, "a", 1), want.first, want.rx)
+		}
 	}
-	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, peers: peerLabels{find: find, every: 5 * time.Second}}
-	m.members = []*member{{be: own}}
-	read := func() stats.Snapshot {
-		t.Helper()
+}
+
+func TestMultiPeerLabels(t *testing.T) {
+	own := &fakeBins{ifaces: []stats.InterfaceCounters{{Name: "veth1", Index: 5}, {Name: "eth0", Index: 2}}}
+	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, members: []*member{{be: own}}}
+	scans := 0
+	m.peers = peerLabels{every: time.Hour, find: func() (map[int]stats.Labels, error) {
+		scans++
+		return map[int]stats.Labels{5: {PeerNetns: "pid:42", Container: "abc"}}, nil
+	}}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
 		snap, err := m.Read(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return snap
-	}
-	// settled waits for a scan in the background to end and returns how
-	// many ran since the last call.
-	settled := func() int {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			m.peers.mu.Lock()
-			running := m.peers.running
-			m.peers.mu.Unlock()
-			if !running {
-				break
+		if snap.Interfaces[0].PeerNetns != "" {
+			if got := snap.Interfaces[0].Labels; got != (stats.Labels{PeerNetns: "pid:42", Container: "abc"}) {
+				t.Errorf("veth1 labels %+v", got)
 			}
-			if time.Now().After(deadline) {
-				t.Fatal("scan still running after 10s")
+			if got := snap.Interfaces[1].Labels; got != (stats.Labels{}) {
+				t.Errorf("eth0 labels %+v, want none", got)
 			}
-			time.Sleep(time.Millisecond)
+			break
 		}
-		n := len(scans)
-		for range n {
-			<-scans
+		if time.Now().After(deadline) {
+			t.Fatal("peer labels never applied")
 		}
-		return n
+		time.Sleep(time.Millisecond)
 	}
+	m.peers.mu.Lock()
+	n := scans
+	m.peers.mu.Unlock()
+	for range 100 {
+		m.Read(context.Background())
+	}
+	m.peers.mu.Lock()
+	defer m.peers.mu.Unlock()
+	if scans != n {
+		t.Errorf("%d scans after 100 reads of unchanged interfaces within a second, want %d (no rescan before 1 s)", scans, n)
+	}
+}
 
-	snap := read()
+// TestMultiPeerLabelsFirstRead: the first read carries the labels even when
+// the scan is slower than a snapshot's window (snapshot -w 1ms), and that
+// is the only scan it makes.
+func TestMultiPeerLabelsFirstRead(t *testing.T) {
+	own := &fakeBins{ifaces: []stats.InterfaceCounters{{Name: "lo", Index: 1}, {Name: "veth1", Index: 7}}}
+	var scans atomic.Int32
+	find := func() (map[int]stats.Labels, error) {
+		time.Sleep(50 * time.Millisecond)
+		scans.Add(1)
+		return map[int]stats.Labels{7: {PeerNetns: "pid:42", Container: "abc"}}, nil
+	}
+	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, members: []*member{{be: own}}}
+	m.peers = peerLabels{every: time.Hour, find: find}
+	snap, err := m.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []stats.Labels{{}, {PeerNetns: "pid:42", Container: "abc"}}
 	for i, ic := range snap.Interfaces {
 		if ic.Labels != want[i] {
 			t.Errorf("first read: %s has %+v, want %+v", ic.Name, ic.Labels, want[i])
 		}
 	}
-	if n := settled(); n != 1 {
-		t.Fatalf("first read: %d scans, want 1", n)
-	}
-
-	steps := []struct {
-		name  string
-		after time.Duration // since the last scan
-		add   bool          // an interface appears
-		scans int
-	}{
-		{"same interfaces, 1s later", time.Second, false, 0},
-		{"same interfaces, 4.9s later", 4900 * time.Millisecond, false, 0},
-		{"same interfaces, 5s later", 5 * time.Second, false, 1},
-		{"an interface appears", time.Millisecond, true, 1},
-		{"then quiet again", time.Second, false, 0},
-	}
-	last := own.mono
-	for _, st := range steps {
-		own.mono = last + st.after
-		if st.add {
-			own.ifaces = append(own.ifaces, stats.InterfaceCounters{Name: "veth2", Index: 9})
-		}
-		read()
-		n := settled()
-		if n != st.scans {
-			t.Errorf("%s: %d scans, want %d", st.name, n, st.scans)
-		}
-		if n > 0 {
-			last = own.mono
-		}
-	}
-	if snap := read(); snap.Interfaces[1].Labels != want[1] {
-		t.Errorf("later read: veth1 has %+v, want %+v", snap.Interfaces[1].Labels, want[1])
+	if n := scans.Load(); n != 1 {
+		t.Errorf("%d scans by the first read, want 1", n)
 	}
 }
