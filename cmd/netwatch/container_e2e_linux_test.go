@@ -257,6 +257,22 @@ func TestContainerLabels(t *testing.T) {
 		}
 	})
 
+	t.Run("unprivileged", func(t *testing.T) {
+		// Without root netwatch sees only its own processes: not the
+		// container's (root's), so no container label; the named
+		// namespace's file is world-readable, so its peer still is.
+		r := startAsNobody(t, h.p.A, "", append([]string{"snapshot", "--json", "-b", "netlink", "-w", "100ms"}, sel...)...).run(t)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		want := h.want()
+		want[ctrVeth] = labels{}
+		checkLabels(t, "snapshot as nobody", parseCtrRows(t, []byte(r.stdout)), want)
+		if r.stderr != "" {
+			t.Errorf("stderr: %s", r.stderr)
+		}
+	})
+
 	t.Run("netns all", func(t *testing.T) {
 		// netlink only reads: other tests' namespaces, which --netns all
 		// lists too, are left alone.
