@@ -62,7 +62,7 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	infos, err := backend.ListInterfaces(opts)
+	infos, err := backend.ListPlanned(plan, opts)
 	if err != nil {
 		return err
 	}
@@ -112,9 +112,12 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 	}
 	fmt.Fprintln(tw, head)
 	for _, i := range l.Interfaces {
-		speed := "-"
+		speed, mtu := "-", "-"
 		if i.SpeedMbps > 0 {
 			speed = formatSpeed(i.SpeedMbps)
+		}
+		if i.MTU > 0 { // 0: unknown (procfs with --netns pid:PID)
+			mtu = fmt.Sprint(i.MTU)
 		}
 		be := i.Backend
 		if i.Attach != "" {
@@ -126,7 +129,7 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 		if netns {
 			be += "\t" + i.Netns
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i.Index, i.Name, i.State, mtu, speed, be)
 	}
 	return tw.Flush()
 }
