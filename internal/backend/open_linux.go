@@ -47,15 +47,36 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 // lets auto move on to the next backend: only when the backend cannot run
 // on this host at all. An attach mode the host lacks is an error.
 func canFallBack(name string, err error) bool {
-	return name != EBPF || ebpf.CannotRunHere(err)
+	var ne netnsError
+	return name != EBPF || ebpf.CannotRunHere(err) || errors.As(err, &ne)
 }
+
+// netnsError is a failure to open or enter --netns (no CAP_SYS_ADMIN, no
+// CAP_SYS_PTRACE for another user's pid:PID): auto moves on, since procfs
+// may read pid:PID without entering.
+type netnsError struct{ err error }
+
+func (e netnsError) Error() string { return e.err.Error() }
+func (e netnsError) Unwrap() error { return e.err }
 
 // hostCheck checks that the named backend can run as opts ask, without
 // attaching, and says how (for ebpf: the attach mode).
 func hostCheck(name string, opts Options) (stats.Source, error) {
 	switch name {
 	case EBPF:
-		return ebpf.Check(opts.Attach)
+		// In the namespace it will attach in: entering it is the first
+		// thing that needs a privilege there.
+		var src stats.Source
+		var err error
+		ran := false
+		if nerr := opts.Netns.Do(func() error {
+			ran = true
+			src, err = ebpf.Check(opts.Attach)
+			return nil
+		}); nerr != nil && !ran {
+			return src, netnsError{nerr}
+		}
+		return src, err
 	case Netlink, Procfs:
 		var src stats.Source
 		err := opts.enter(name, func() error {
