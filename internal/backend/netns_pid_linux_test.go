@@ -64,6 +64,10 @@ func TestProcfsPIDFixture(t *testing.T) {
 			t.Errorf("%s: index %d, want %d", name, got[name], ix)
 		}
 	}
+	names, err := InterfaceNames(procfsPlan, opts)
+	if err != nil || len(names) != 3 || names[0] != "lo" || names[2] != "wlp2s0" {
+		t.Errorf("InterfaceNames: %q, %v", names, err)
+	}
 	infos, err := ListPlanned(procfsPlan, opts)
 	if err != nil || len(infos) != 3 || infos[1].Name != "eth0" || infos[1].Index != 7 || infos[1].State != "unknown" {
 		t.Errorf("ListPlanned: %+v, %v", infos, err)

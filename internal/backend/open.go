@@ -83,10 +83,11 @@ func (o Options) enter(name string, fn func() error) error {
 }
 
 // InterfaceNames lists the interfaces the planned backend can see: those of
-// the procfs tree at opts.ProcRoot for procfs, the system's otherwise.
+// the procfs tree at opts.ProcRoot for procfs (PROC/PID with pid:PID), the
+// system's otherwise.
 func InterfaceNames(plan Plan, opts Options) ([]string, error) {
 	infos, err := ListPlanned(plan, opts)
-	if plan.Source.Backend == Procfs && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
+	if plan.Source.Backend == Procfs && opts.Netns.PID == 0 && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, IndexOf: func(string) int { return 0 }})
 		if err != nil {
 			return nil, err
