@@ -212,6 +212,10 @@ var privRows = []privRow{
 			return append([]string{"list", "-b", "netlink", "-i", e.p.IfA}, netnsArgs(e, false)...)
 		},
 		check: func(t *testing.T, e *privEnv, stdout string) { contains(e.p.A.Name, " netlink")(t, e, stdout) }},
+	{name: "serve netlink netns NAME", caps: []string{"sys_admin"}, netns: true, kind: "serve",
+		args: func(e *privEnv) []string {
+			return append([]string{"serve", "-b", "netlink", "-i", e.p.IfA, "-n", "200ms"}, netnsArgs(e, false)...)
+		}},
 
 	// --netns pid:PID of a root process: procfs reads /proc/PID/net/dev
 	// (nothing needed); entering needs CAP_SYS_ADMIN, and opening another
