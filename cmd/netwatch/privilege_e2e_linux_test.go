@@ -223,6 +223,11 @@ var privRows = []privRow{
 	{name: "snapshot procfs netns pid", netns: true,
 		args:  func(e *privEnv) []string { return snap(e, append(netnsArgs(e, true), "-b", "procfs")...) },
 		check: counted("procfs", "", "pid")},
+	{name: "snapshot procfs netns pid twice", netns: true, // one namespace, read once
+		args: func(e *privEnv) []string {
+			return snap(e, "-b", "procfs", "--netns", fmt.Sprintf("pid:%d,pid:%d", e.pid, e.pid))
+		},
+		check: counted("procfs", "", "pid")},
 	{name: "snapshot auto netns pid", netns: true, notice: "needs CAP_SYS_PTRACE); using procfs",
 		args:  func(e *privEnv) []string { return snap(e, netnsArgs(e, true)...) },
 		check: counted("procfs", "", "pid")},

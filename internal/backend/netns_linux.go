@@ -100,7 +100,15 @@ func (n Netns) id() (nsID, error) {
 		path = "/proc/thread-self/ns/net" // netwatch's own
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	err := unix.Stat(path, &st)
+	if n.PID != 0 && errors.Is(err, unix.EACCES) {
+		// Another user's process without CAP_SYS_PTRACE: procfs still
+		// reads its /proc/PID/net/dev, whose inode is the same for every
+		// process of one namespace. (Then it is not recognised as the
+		// namespace of a name given too.)
+		err = unix.Stat(filepath.Join(filepath.Dir(filepath.Dir(path)), "net", "dev"), &st)
+	}
+	if err != nil {
 		return nsID{}, fmt.Errorf("netns %s: %w", n.Label, err)
 	}
 	return nsID{dev: uint64(st.Dev), ino: st.Ino}, nil
