@@ -15,7 +15,8 @@ import (
 // procfsPlan is the plan Decide makes for --backend procfs.
 var procfsPlan = Plan{Source: stats.Source{Backend: Procfs}}
 
-// With pid:PID, procfs reads PROC/PID/net/dev and takes indexes from
+// With pid:PID, procfs reads PROC/PID/net/dev (openOne: Open would first
+// look the namespace's identity up in the real /proc) and takes indexes from
 // PROC/PID/net/dev_snmp6 only: an interface without a file there has index
 // 0 (known by its name), never an index of netwatch's own namespace.
 func TestProcfsPIDFixture(t *testing.T) {
@@ -42,7 +43,7 @@ func TestProcfsPIDFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Name: Procfs, ProcRoot: root, Netns: ns}
-	b, err := Open(context.Background(), procfsPlan, opts)
+	b, err := openOne(context.Background(), procfsPlan, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestProcfsPIDFixture(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(net, "dev_snmp6")); err != nil {
 		t.Fatal(err)
 	}
-	b2, err := Open(context.Background(), procfsPlan, opts)
+	b2, err := openOne(context.Background(), procfsPlan, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestProcfsPIDFixture(t *testing.T) {
 	}
 
 	ns, _ = ParseNetns("pid:4243")
-	if _, err := Open(context.Background(), procfsPlan, Options{Name: Procfs, ProcRoot: root, Netns: ns}); err == nil || err.Error() != "procfs backend: netns pid:4243: no such process" {
+	if _, err := openOne(context.Background(), procfsPlan, Options{Name: Procfs, ProcRoot: root, Netns: ns}); err == nil || err.Error() != "procfs backend: netns pid:4243: no such process" {
 		t.Errorf("a missing process: %v", err)
 	}
 }
