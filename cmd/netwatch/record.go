@@ -285,7 +285,7 @@ func startCapture(c *cli.Context, smp *sampling, o captureOptions, meta record.M
 	}
 	smp.hooks.onBin = func(b sampler.Bin) {
 		if cp.err == nil {
-			cp.err = cp.cap.Bin(record.Bin{Interface: b.Interface, Index: b.Index, Number: b.Number, Width: b.Width,
+			cp.err = cp.cap.Bin(record.Bin{Interface: b.Interface, Index: b.Index, Labels: b.Labels, Number: b.Number, Width: b.Width,
 				Counters: b.Counters, Lost: b.Lost, Started: b.Bursts.Started})
 		}
 	}
@@ -319,7 +319,7 @@ func (cp *capturing) finish(c *cli.Context, runErr error) error {
 // recordEvent is a burst event as recordings store it.
 func recordEvent(e bursts.Event, width time.Duration) record.Event {
 	return record.Event{
-		Interface: e.Interface, Index: e.Index, Direction: e.Direction.String(),
+		Interface: e.Interface, Index: e.Index, Labels: e.Labels, Direction: e.Direction.String(),
 		FirstBin: e.FirstBin, EndBin: e.EndBin, Width: width,
 		Bytes: e.Bytes, Packets: e.Packets, PeakBytesPerSec: e.PeakBytesPerSec,
 		Threshold: e.Thresholds.Start, LostBins: e.LostBins, Reason: e.Reason,
