@@ -49,18 +49,3 @@ func peerLabels() (map[int]stats.Labels, error) {
 // containerLabelsOn says whether netwatch labels interfaces with
 // containers: on Linux.
 func containerLabelsOn() bool { return runtime.GOOS == "linux" }
-
-// containersPresent says whether the host runs any container now: the
-// table and CSV then show the container columns.
-func containersPresent() bool {
-	found, err := netnsinfo.Discover("")
-	if err != nil {
-		return false
-	}
-	for _, ns := range found {
-		if ns.ContainerID != "" {
-			return true
-		}
-	}
-	return false
-}

@@ -67,7 +67,7 @@ func parseSampling(c *cli.Context) (sampling, error) {
 	}
 	s.opts.Resolution = s.bins.resolution
 	s.table.Netns = s.opts.NetnsGiven()
-	s.table.Containers = containerLabelsOn() && (s.table.Netns || containersPresent())
+	s.table.Containers = s.table.Netns
 	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
 	if s.bins.start.bytesPerSec > 0 {

@@ -72,7 +72,8 @@ type MultiOptions struct {
 	// Peers, when set, labels the interfaces of netwatch's own namespace
 	// (a member with the zero Netns): ifindex -> labels (a veth's peer
 	// namespace and container). It runs in the background when the
-	// interfaces change and every PeersEvery (default 5s).
+	// interfaces change (and 1 s and 3 s later) and every PeersEvery
+	// (default 30s).
 	Peers      func() (map[int]stats.Labels, error)
 	PeersEvery time.Duration
 	Logger     *slog.Logger
@@ -89,7 +90,7 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 	}
 	m.peers = peerLabels{find: mo.Peers, every: mo.PeersEvery}
 	if m.peers.every <= 0 {
-		m.peers.every = 5 * time.Second
+		m.peers.every = 30 * time.Second
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -176,31 +177,39 @@ func (m *Multi) Read(ctx context.Context) (stats.Snapshot, error) {
 		if err != nil {
 			return stats.Snapshot{}, nsErr(mb.ns, err)
 		}
+		m.label(mb, snap.Interfaces)
+		if len(m.members) == 1 {
+			return snap, nil // the snapshot is ours: labelled in place, no copy
+		}
 		if i == 0 {
 			out.Mono, out.Wall = snap.Mono, snap.Wall
 		}
-		own := !mb.ns.Set()
-		var peers map[int]stats.Labels
-		if own {
-			peers = m.peers.get(snap)
-		}
-		for _, ic := range snap.Interfaces {
-			ic.Netns = mb.ns.Label
-			ic.Container = mb.ns.Container
-			if p, ok := peers[ic.Index]; ok {
-				ic.PeerNetns = p.PeerNetns
-				if ic.Container == "" {
-					ic.Container = p.Container
-				}
-			}
-			out.Interfaces = append(out.Interfaces, ic)
-		}
+		out.Interfaces = append(out.Interfaces, snap.Interfaces...)
 	}
 	if len(m.members) == 0 {
 		r := clock.Now()
 		out.Mono, out.Wall = r.Mono, r.Wall
 	}
 	return out, nil
+}
+
+// label sets the labels of a member's interfaces: its namespace and
+// container, and for netwatch's own namespace its veths' peers.
+func (m *Multi) label(mb *member, ifs []stats.InterfaceCounters) {
+	var peers map[int]stats.Labels
+	if !mb.ns.Set() {
+		peers = m.peers.get(ifs)
+	}
+	for i := range ifs {
+		ic := &ifs[i]
+		ic.Netns, ic.Container = mb.ns.Label, mb.ns.Container
+		if p, ok := peers[ic.Index]; ok {
+			ic.PeerNetns = p.PeerNetns
+			if ic.Container == "" {
+				ic.Container = p.Container
+			}
+		}
+	}
 }
 
 // follow takes the members opened in the background and, every rescan
@@ -302,24 +311,36 @@ type peerLabels struct {
 	mu      sync.Mutex
 	labels  map[int]stats.Labels
 	running bool
-	at      time.Duration // when the last scan started
-	indexes uint64        // a hash of the interfaces it was run for
+	at      time.Duration // when the last scan started (0: none yet)
+	changed time.Duration // when the interfaces last changed
+	indexes uint64        // a hash of the interfaces
 }
 
 // get returns the labels found so far and starts a new scan when the
-// interfaces changed or the last one is older than every.
-func (p *peerLabels) get(snap stats.Snapshot) map[int]stats.Labels {
+// interfaces changed (and again 1 s and 3 s later: a runtime moves a veth's
+// peer into the container just after creating the pair) or the last scan
+// is older than every.
+func (p *peerLabels) get(ifs []stats.InterfaceCounters) map[int]stats.Labels {
 	if p.find == nil {
 		return nil
 	}
 	var h uint64 = 14695981039346656037
-	for _, ic := range snap.Interfaces {
+	for _, ic := range ifs {
 		h = (h ^ uint64(ic.Index)) * 1099511628211
 	}
+	now := clock.Monotonic()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.running && (h != p.indexes || snap.Mono-p.at >= p.every || p.at == 0) {
-		p.running, p.at, p.indexes = true, snap.Mono, h
+	if h != p.indexes || p.changed == 0 {
+		p.changed, p.indexes = now, h
+		p.at = 0 // scan now
+	}
+	since := now - p.changed
+	due := p.at == 0 || now-p.at >= p.every ||
+		(since >= time.Second && p.at-p.changed < time.Second) ||
+		(since >= 3*time.Second && p.at-p.changed < 3*time.Second)
+	if !p.running && due {
+		p.running, p.at = true, now
 		go func() {
 			labels, err := p.find()
 			p.mu.Lock()
@@ -452,24 +473,37 @@ func (m *Multi) SizeBins(interval time.Duration, bound uint64) (string, error) {
 func (m *Multi) ReadBins() (stats.Bins, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var width time.Duration
-	haveHorizon := false
-	var horizon uint64
+	if len(m.members) == 1 && m.members[0].held.Count == 0 {
+		return m.readOne(m.members[0])
+	}
 	for _, mb := range m.members {
 		bs, ok := mb.be.(stats.BinSource)
 		if !ok {
-			return stats.Bins{}, fmt.Errorf("netns %s: %s backend has no time bins", mb.ns.Label, m.plan.Source.Backend)
+			return stats.Bins{}, nsErr(mb.ns, fmt.Errorf("%s backend has no time bins", m.plan.Source.Backend))
 		}
 		b, err := bs.ReadBins()
 		if err != nil {
 			return stats.Bins{}, nsErr(mb.ns, err)
 		}
-		width = b.Width
 		if err := appendBins(&mb.held, b); err != nil {
 			return stats.Bins{}, nsErr(mb.ns, err)
 		}
+	}
+	return m.merged(), nil
+}
+
+// merged returns the bins every member holds up to the horizon all of them
+// reached, from the stream's position on, and keeps the rest.
+func (m *Multi) merged() stats.Bins {
+	var width time.Duration
+	haveHorizon := false
+	var horizon uint64
+	for _, mb := range m.members {
 		for i := range mb.held.Interfaces {
 			mb.held.Interfaces[i].Netns = mb.ns.Label
+		}
+		if mb.held.Width > 0 {
+			width = mb.held.Width
 		}
 		end := mb.held.First + uint64(mb.held.Count)
 		if !m.started && (!haveHorizon || mb.held.First < m.cursor) {
@@ -481,19 +515,44 @@ func (m *Multi) ReadBins() (stats.Bins, error) {
 		haveHorizon = true
 	}
 	if !haveHorizon {
-		return stats.Bins{Width: m.opts.Resolution, First: m.cursor}, nil
+		return stats.Bins{Width: m.opts.Resolution, First: m.cursor}
 	}
 	m.started = true
 	out := stats.Bins{Width: width, First: m.cursor}
 	if horizon <= m.cursor {
-		return out, nil
+		return out
 	}
 	out.Count = int(horizon - m.cursor)
 	for _, mb := range m.members {
 		out.Interfaces = append(out.Interfaces, takeBins(&mb.held, m.cursor, horizon)...)
 	}
 	m.cursor = horizon
-	return out, nil
+	return out
+}
+
+// readOne is ReadBins with one member: its bins as they are, labelled in
+// place, unless they start before the merged stream's position.
+func (m *Multi) readOne(mb *member) (stats.Bins, error) {
+	bs, ok := mb.be.(stats.BinSource)
+	if !ok {
+		return stats.Bins{}, nsErr(mb.ns, fmt.Errorf("%s backend has no time bins", m.plan.Source.Backend))
+	}
+	b, err := bs.ReadBins()
+	if err != nil {
+		return stats.Bins{}, nsErr(mb.ns, err)
+	}
+	if m.started && b.First != m.cursor {
+		// A member that replaced others: merge to realign.
+		if err := appendBins(&mb.held, b); err != nil {
+			return stats.Bins{}, nsErr(mb.ns, err)
+		}
+		return m.merged(), nil
+	}
+	for i := range b.Interfaces {
+		b.Interfaces[i].Netns = mb.ns.Label
+	}
+	m.started, m.cursor = true, b.First+uint64(b.Count)
+	return b, nil
 }
 
 // appendBins appends the run b to held; runs must follow each other. An

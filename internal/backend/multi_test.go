@@ -164,3 +164,61 @@ func TestMultiReadLabels(t *testing.T) {
 		t.Errorf("Close: err %v, closed %v %v", err, a.closed, b.closed)
 	}
 }
+
+func TestMultiOneMemberPassesThrough(t *testing.T) {
+	a := &fakeBins{runs: []stats.Bins{run(10, 2, map[int][]uint64{1: {1, 2}}), run(12, 1, map[int][]uint64{1: {3}})}}
+	m := newTestMulti(a)
+	for _, want := range []struct {
+		first uint64
+		rx    []uint64
+	}{{10, []uint64{1, 2}}, {12, []uint64{3}}} {
+		b, err := m.ReadBins()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.First != want.first || !slices.Equal(rxOf(b, "a", 1), want.rx) {
+			t.Errorf("run from %d: %v, want from %d: %v", b.First, rxOf(b, "a", 1), want.first, want.rx)
+		}
+	}
+}
+
+func TestMultiPeerLabels(t *testing.T) {
+	own := &fakeBins{ifaces: []stats.InterfaceCounters{{Name: "veth1", Index: 5}, {Name: "eth0", Index: 2}}}
+	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, members: []*member{{be: own}}}
+	scans := 0
+	m.peers = peerLabels{every: time.Hour, find: func() (map[int]stats.Labels, error) {
+		scans++
+		return map[int]stats.Labels{5: {PeerNetns: "pid:42", Container: "abc"}}, nil
+	}}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		snap, err := m.Read(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Interfaces[0].PeerNetns != "" {
+			if got := snap.Interfaces[0].Labels; got != (stats.Labels{PeerNetns: "pid:42", Container: "abc"}) {
+				t.Errorf("veth1 labels %+v", got)
+			}
+			if got := snap.Interfaces[1].Labels; got != (stats.Labels{}) {
+				t.Errorf("eth0 labels %+v, want none", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("peer labels never applied")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	m.peers.mu.Lock()
+	n := scans
+	m.peers.mu.Unlock()
+	for range 100 {
+		m.Read(context.Background())
+	}
+	m.peers.mu.Lock()
+	defer m.peers.mu.Unlock()
+	if scans != n {
+		t.Errorf("%d scans after 100 reads of unchanged interfaces within a second, want %d (no rescan before 1 s)", scans, n)
+	}
+}

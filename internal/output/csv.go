@@ -19,6 +19,8 @@ var csvHeader = []string{
 	"resolution_ns", "exact_bins", "lost_bins",
 	"rx_peak_bytes_per_sec", "rx_p99_bytes_per_sec", "rx_bursts",
 	"tx_peak_bytes_per_sec", "tx_p99_bytes_per_sec", "tx_bursts",
+	// Added with container labels; empty when none.
+	"container_id", "peer_netns",
 }
 
 // csvStream renders RFC 4180 CSV: the header before the first sample, then
@@ -26,21 +28,17 @@ var csvHeader = []string{
 type csvStream struct {
 	w      *csv.Writer
 	netns  bool // a netns column at the end
-	ctrs   bool // container_id and peer_netns columns at the end
 	header bool
 	record []string
 	num    []byte
 }
 
-func newCSV(buf *bytes.Buffer, netns, containers bool) *csvStream {
+func newCSV(buf *bytes.Buffer, netns bool) *csvStream {
 	n := len(csvHeader)
 	if netns {
 		n++
 	}
-	if containers {
-		n += 2
-	}
-	return &csvStream{w: csv.NewWriter(buf), netns: netns, ctrs: containers, record: make([]string, n)}
+	return &csvStream{w: csv.NewWriter(buf), netns: netns, record: make([]string, n)}
 }
 
 func (c *csvStream) render(s stats.Sample) error {
@@ -48,9 +46,6 @@ func (c *csvStream) render(s stats.Sample) error {
 		header := csvHeader
 		if c.netns {
 			header = append(header[:len(header):len(header)], "netns")
-		}
-		if c.ctrs {
-			header = append(header[:len(header):len(header)], "container_id", "peer_netns")
 		}
 		if err := c.w.Write(header); err != nil {
 			return err
@@ -76,14 +71,10 @@ func (c *csvStream) render(s stats.Sample) error {
 		r[12] = c.rate(in.TxBytesPerSec)
 		r[13] = c.rate(in.TxPacketsPerSec)
 		r[14], r[15], r[16] = resolution, exact, strconv.Itoa(in.LostBins)
-		c.summary(r[17:len(csvHeader)], in.Summary)
-		at := len(csvHeader)
+		c.summary(r[17:len(csvHeader)-2], in.Summary)
+		r[len(csvHeader)-2], r[len(csvHeader)-1] = in.Container, in.PeerNetns
 		if c.netns {
-			r[at] = in.Netns
-			at++
-		}
-		if c.ctrs {
-			r[at], r[at+1] = in.Container, in.PeerNetns
+			r[len(csvHeader)] = in.Netns
 		}
 		if err := c.w.Write(r); err != nil {
 			return err

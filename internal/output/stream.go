@@ -34,7 +34,7 @@ func NewStream(w io.Writer, f Format, opts TableOptions) (Stream, error) {
 	case FormatNDJSON:
 		st.r = newNDJSON(&st.buf)
 	case FormatCSV:
-		st.r = newCSV(&st.buf, opts.Netns, opts.Containers)
+		st.r = newCSV(&st.buf, opts.Netns)
 	case FormatTable:
 		st.r = newTable(&st.buf, opts)
 	default:
