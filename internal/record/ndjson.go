@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction, as in netwatch's
@@ -47,20 +49,35 @@ type ndjsonWriter struct {
 	err   error     // the first write error; every later call returns it
 }
 
-// ifaceSet collects the interfaces a file holds, in the order they appear.
+// ifaceSet collects the interfaces a file holds, in the order they appear:
+// one entry per namespace, ifindex and name (a rename is a second entry),
+// with the latest labels known (a veth's peer may be found after its
+// first row).
 type ifaceSet struct {
 	list []Interface
-	idx  map[Interface]bool
+	idx  map[ifaceID]int
+}
+
+type ifaceID struct {
+	key  stats.Key
+	name string
 }
 
 func (s *ifaceSet) add(k Interface) {
-	if s.idx[k] {
+	id := ifaceID{k.Key(), k.Name}
+	if i, ok := s.idx[id]; ok {
+		if k.ContainerID != "" {
+			s.list[i].ContainerID = k.ContainerID
+		}
+		if k.PeerNetns != "" {
+			s.list[i].PeerNetns = k.PeerNetns
+		}
 		return
 	}
 	if s.idx == nil {
-		s.idx = make(map[Interface]bool)
+		s.idx = make(map[ifaceID]int)
 	}
-	s.idx[k] = true
+	s.idx[id] = len(s.list)
 	s.list = append(s.list, k)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,33 @@ func TestCaptureNamespaces(t *testing.T) {
 		if n != 73 || len(rec.Bursts) != 1 || rec.Bursts[0].Netns != netns {
 			t.Errorf("capture of %s: %d rows, bursts %+v; want 73 rows and its one burst", netns, n, rec.Bursts)
 		}
+	}
+}
+
+// TestInterfaceListLateLabels: a veth's peer namespace found after its
+// first rows (the peer scan runs later) updates the interface's entry in
+// the file's interface list instead of adding a second one.
+func TestInterfaceListLateLabels(t *testing.T) {
+	for _, f := range []Format{Parquet, NDJSON} {
+		t.Run(string(f), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rec"+f.Ext())
+			rec, _ := NewRecorder(Config{Path: path, Meta: testMeta(), Wall: fakeWall})
+			for i, l := range []stats.Labels{{Netns: "nsA"}, {Netns: "nsA", PeerNetns: "nsB", Container: "c1"}, {Netns: "nsB"}} {
+				if err := rec.Bin(Bin{Interface: "veth0", Index: 2, Labels: l, Number: uint64(10 + i), Width: time.Millisecond}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rec.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rep, got := readReport(t, []string{path}, Range{})
+			want := []Interface{{Name: "veth0", Index: 2, Netns: "nsA", ContainerID: "c1", PeerNetns: "nsB"}, {Name: "veth0", Index: 2, Netns: "nsB"}}
+			if ifs := got.Files[0].Meta.Interfaces; !slices.Equal(ifs, want) {
+				t.Errorf("interface list %+v, want %+v", ifs, want)
+			}
+			if len(rep.Interfaces) != 2 || rep.Interfaces[0].PeerNetns != "nsB" || rep.Interfaces[0].ContainerID != "c1" || rep.Interfaces[1].PeerNetns != "" {
+				t.Errorf("report interfaces %+v", rep.Interfaces)
+			}
+		})
 	}
 }
