@@ -47,7 +47,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		cfg.XDPMode = attach.XDPDriver
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))
+		return nil, memlockError(err)
 	}
 	tcMode, err := tcModeFor(cfg.Attach)
 	if err != nil {
