@@ -24,9 +24,10 @@ import (
 // from detaching a running one (the check sees processes of our PID
 // namespace only). It never touches other filters.
 //
-// The clsact qdisc stays, even when it has no filters left: no record of
-// who created it survives a crash, and an empty clsact qdisc costs nothing.
-// TCX and XDP need no cleaning: their bpf_links vanish with the process.
+// Then it removes the clsact qdisc a killed netwatch created there, if its
+// record says so and the qdisc is empty (see qdiscrec_linux.go); a qdisc
+// someone else created always stays. TCX and XDP need no cleaning: their
+// bpf_links vanish with the process.
 func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 	if namePrefix == "" {
 		return 0, errors.New("attach: clean stale: empty name prefix would match every filter")
@@ -65,6 +66,13 @@ func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 			log.Info("attach: clean stale: removed leftover filter")
 			removed++
 		}
+	}
+	ino, err := currentNetns()
+	if err != nil {
+		return removed, err
+	}
+	if _, err := cleanRecordedQdisc(h, ino, ifindex); err != nil {
+		return removed, fmt.Errorf("attach: clean stale: clsact qdisc of ifindex %d: %w", ifindex, err)
 	}
 	return removed, nil
 }
