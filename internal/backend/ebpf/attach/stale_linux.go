@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netlink"
@@ -77,11 +78,20 @@ func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 	return removed, nil
 }
 
+// ownProgFDs orders this process's short-lived descriptors of other
+// programs (programName, read lock) before the scan of its own descriptors
+// (programHolder, write lock): CleanStale runs for many interfaces at once,
+// and one of them must not take another's look at a leftover program for a
+// live user of it.
+var ownProgFDs sync.RWMutex
+
 // programName returns the name of the program with the given id, or "".
 func programName(id int) string {
 	if id <= 0 {
 		return ""
 	}
+	ownProgFDs.RLock()
+	defer ownProgFDs.RUnlock()
 	p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
 	if err != nil {
 		return ""
@@ -104,28 +114,28 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 	}
 	want := strconv.FormatUint(uint64(id), 10)
 	unreadable := 0
+	self := os.Getpid()
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
 			continue
 		}
-		fdDir := filepath.Join("/proc", p.Name(), "fd")
-		fds, err := os.ReadDir(fdDir)
+		if pid == self {
+			ownProgFDs.Lock()
+			held := holdsProgram(p.Name(), want)
+			ownProgFDs.Unlock()
+			if held {
+				return pid, nil
+			}
+			continue
+		}
+		held, err := holdsProgramErr(p.Name(), want)
 		if errors.Is(err, fs.ErrPermission) {
 			unreadable++ // another user's process: it might hold the program
 			continue
 		}
-		if err != nil {
-			continue // exited, or a kernel thread
-		}
-		for _, fd := range fds {
-			target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
-			if err != nil || target != "anon_inode:bpf-prog" {
-				continue
-			}
-			if fdinfoProgID(filepath.Join("/proc", p.Name(), "fdinfo", fd.Name())) == want {
-				return pid, nil
-			}
+		if held {
+			return pid, nil
 		}
 	}
 	if unreadable > 0 {
@@ -135,6 +145,33 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 		return 0, fmt.Errorf("attach: cannot tell whether program %d is in use: %d processes' descriptors are not readable (run as root to clean leftovers)", id, unreadable)
 	}
 	return 0, nil
+}
+
+// holdsProgram reports whether process pid (a /proc entry) has a
+// descriptor of the program with id want.
+func holdsProgram(pid, want string) bool {
+	held, _ := holdsProgramErr(pid, want)
+	return held
+}
+
+// holdsProgramErr is holdsProgram with the error of listing the process's
+// descriptors (fs.ErrPermission: another user's process).
+func holdsProgramErr(pid, want string) (bool, error) {
+	fdDir := filepath.Join("/proc", pid, "fd")
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false, err // no access, exited, or a kernel thread
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
+		if err != nil || target != "anon_inode:bpf-prog" {
+			continue
+		}
+		if fdinfoProgID(filepath.Join("/proc", pid, "fdinfo", fd.Name())) == want {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // fdinfoProgID returns the prog_id field of a BPF program's fdinfo.
