@@ -231,3 +231,40 @@ func TestClsactRecordNamespaceReused(t *testing.T) {
 		t.Errorf("records left %v", got)
 	}
 }
+
+// TestClsactRecordPending: a netwatch killed between writing "pending" and
+// learning whether the qdisc was its own leaves a record the next start
+// cannot decide on; it drops the record and keeps the qdisc, which may be
+// someone else's.
+func TestClsactRecordPending(t *testing.T) {
+	dir := t.TempDir()
+	useStateDir(t, dir)
+	p := netnstest.NewPair(t)
+	do(t, p.B, func() error {
+		if err := addClsact(p.IndexB); err != nil {
+			return err
+		}
+		ino, err := currentNetns()
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "clsact"), 0o755); err != nil {
+			return err
+		}
+		rec := recordPath(deviceKey{netns: ino, ifindex: p.IndexB})
+		content := recPending + " " + p.IfB + " " + strconv.FormatUint(netnsCookie(), 10) + "\n"
+		if err := os.WriteFile(rec, []byte(content), 0o644); err != nil {
+			return err
+		}
+		if _, err := CleanStale(p.IndexB, DefaultNamePrefix); err != nil {
+			return err
+		}
+		if ok, _ := qdiscsOf(t, p.IndexB); !ok {
+			t.Error("removed a clsact qdisc whose record was only pending")
+		}
+		return nil
+	})
+	if got := records(t, dir); len(got) != 0 {
+		t.Errorf("records left %v", got)
+	}
+}
