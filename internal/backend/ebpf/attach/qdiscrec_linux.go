@@ -81,22 +81,62 @@ func recordsUnavailable(err error) {
 	})
 }
 
+// recordsLock is this process's descriptor of the decision lock file, kept
+// open across decisions; mu makes the flock on it exclusive between this
+// process's goroutines too (flock locks belong to the open file, which they
+// share).
+var recordsLock struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
 // lockRecords takes the decision lock. It returns a no-op unlock and a
 // non-nil error when the state directory cannot be used.
 func lockRecords() (unlock func(), err error) {
-	noop := func() {}
-	if err := os.MkdirAll(recordDir(), 0o755); err != nil {
-		return noop, err
+	l := &recordsLock
+	l.mu.Lock()
+	for range 3 {
+		if l.f == nil {
+			if err = os.MkdirAll(recordDir(), 0o755); err != nil {
+				break
+			}
+			if l.f, err = os.OpenFile(filepath.Join(recordDir(), ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644); err != nil {
+				break
+			}
+		}
+		if err = flock(l.f, unix.LOCK_EX); err != nil {
+			break
+		}
+		// The lock file must still be the one at its path (someone may
+		// have cleaned /run): else other processes lock another file.
+		if sameFile(l.f, filepath.Join(recordDir(), ".lock")) {
+			return func() {
+				flock(l.f, unix.LOCK_UN)
+				l.mu.Unlock()
+			}, nil
+		}
+		l.f.Close()
+		l.f = nil
 	}
-	f, err := os.OpenFile(filepath.Join(recordDir(), ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	l.mu.Unlock()
+	if err == nil {
+		err = errors.New("lock file keeps being replaced")
+	}
+	return func() {}, err
+}
+
+// sameFile reports whether f is the file at path.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
 	if err != nil {
-		return noop, err
+		return false
 	}
-	if err := flock(f, unix.LOCK_EX); err != nil {
-		f.Close()
-		return noop, err
-	}
-	return func() { f.Close() }, nil // closing releases the lock
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
 }
 
 func flock(f *os.File, how int) error {

@@ -97,6 +97,12 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 		}
 	}()
 	key := deviceKey{netns: ino, ifindex: ifindex}
+	// For the clsact record; asked before taking the locks, which
+	// serialise every attach of the process.
+	name, err := linkName(h, ifindex)
+	if err != nil {
+		return nil, fmt.Errorf("attach: tc: ifindex %d: %w", ifindex, err)
+	}
 
 	clsacts.Lock()
 	defer clsacts.Unlock()
@@ -122,7 +128,7 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 	}()
 	// Even with our links on the device the qdisc may have been deleted
 	// behind our back; then the one we add now is ours.
-	created, err := ensureClsact(h, ifindex, use.users > 0, use.rec)
+	created, err := ensureClsact(h, ifindex, name, use.users > 0, use.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -169,19 +175,16 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 
 // ensureClsact adds a clsact qdisc to ifindex unless it has one, and
 // reports whether a netwatch added it: this call, or one whose record rec
-// (nil without a state directory) holds. known says our links already use a
+// (nil without a state directory) holds for the interface name. known says our links already use a
 // clsact there: then an existing qdisc is that one, and the qdiscs are not
 // listed (netlink lists the qdiscs of every device, a cost that grows with
 // their number on every attach).
-func ensureClsact(h *netlink.Handle, ifindex int, known bool, rec *qdiscRecord) (created bool, err error) {
-	recorded, name := false, ""
+func ensureClsact(h *netlink.Handle, ifindex int, name string, known bool, rec *qdiscRecord) (created bool, err error) {
+	recorded := false
 	if rec != nil {
 		state, recName, err := rec.read()
 		if err != nil {
 			return false, fmt.Errorf("attach: tc: read clsact record %s: %w", rec.path, err)
-		}
-		if name, err = linkName(h, ifindex); err != nil {
-			return false, fmt.Errorf("attach: tc: ifindex %d: %w", ifindex, err)
 		}
 		recorded = state == recCreated && recName == name
 		if !recorded {
