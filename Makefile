@@ -62,11 +62,12 @@ generate:
 ## (the eBPF benchmarks need root; they interleave program and baseline runs
 ## and report ratios such as counter/empty and procfs/ebpf; BenchmarkRead
 ## reads 4, 100 and 1,000 veth interfaces in a namespace with ebpf, netlink
-## and procfs, interleaved)
+## and procfs, interleaved; internal/netnsinfo's BenchmarkDiscover and
+## BenchmarkPeers cost the namespace scan per process, container and veth)
 bench:
 	$(GO) test -run '^$$' -bench Read -benchtime 200x -count 1 ./internal/backend/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./internal/backend/ebpf/
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/ ./internal/exporter/
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/ ./internal/exporter/ ./internal/netnsinfo/
 
 ## fuzz: every go test -fuzz target for FUZZTIME each (CI: 10s), seed
 ## corpora in the targets and testdata/fuzz.

@@ -37,6 +37,8 @@ type Options struct {
 	// Bursts says whether burst detection is on (a burst threshold was
 	// given): only then are the burst metrics exposed.
 	Bursts bool
+	// Netns adds the netns label to every device series (--netns given).
+	Netns bool
 }
 
 // Exporter holds the state the sampler loop feeds and scrapes read. Its
@@ -52,7 +54,7 @@ type Exporter struct {
 	resolution time.Duration // bin width; 0: no bins
 	interval   time.Duration // sample interval (procfs resolution)
 	started    bool
-	devices    map[int]*device
+	devices    map[stats.Key]*device
 	lastBin    uint64 // newest bin fed
 	bins       uint64 // bins fed (time covered, in bins)
 	slotBins   uint64 // bins per peak slot
@@ -61,6 +63,7 @@ type Exporter struct {
 // device is one interface's state, by ifindex.
 type device struct {
 	name        string
+	labels      stats.Labels
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -106,8 +109,11 @@ func New(opts Options) *Exporter {
 	if opts.PeakWindow <= 0 {
 		opts.PeakWindow = DefaultPeakWindow
 	}
-	e := &Exporter{opts: opts, devices: make(map[int]*device)}
-	dev := []string{"device"}
+	e := &Exporter{opts: opts, devices: make(map[stats.Key]*device)}
+	dev := []string{"device", "container_id"}
+	if opts.Netns {
+		dev = append(dev, "netns")
+	}
 	for d, dir := range dirNames {
 		e.descs.rate[d] = desc("network_"+dir+"_bin_rate_bytes_per_second",
 			"Distribution of the "+dir+" rate of each in-kernel time bin (bytes in the bin / bin width), native and classic buckets. "+
@@ -168,12 +174,16 @@ func (e *Exporter) Started(src stats.Source, resolution, interval time.Duration)
 // Poll records how long a read of the backend took.
 func (e *Exporter) Poll(d time.Duration) { e.pollDur.Observe(d.Seconds()) }
 
-func (e *Exporter) device(index int, name string) *device {
-	dv := e.devices[index]
+func (e *Exporter) device(index int, name string, labels stats.Labels) *device {
+	k := stats.KeyOf(labels.Netns, index, name)
+	dv := e.devices[k]
+	if dv != nil && dv.labels.Container != labels.Container {
+		dv = nil // a label changed: new series
+	}
 	if dv == nil || dv.name != name {
 		// New, or renamed: the label changes, so the series start again
 		// under the new name (a counter reset to Prometheus' rate()).
-		dv = &device{name: name}
+		dv = &device{name: name, labels: labels}
 		if e.resolution > 0 {
 			for d := range dv.dirs {
 				dv.dirs[d].rate = newHist(rateExps[0], rateExps[1])
@@ -182,7 +192,7 @@ func (e *Exporter) device(index int, name string) *device {
 				}
 			}
 		}
-		e.devices[index] = dv
+		e.devices[k] = dv
 	}
 	return dv
 }
@@ -193,7 +203,7 @@ func (e *Exporter) Bin(b sampler.Bin) {
 	perSec := 1 / b.Width.Seconds()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	dv := e.device(b.Index, b.Interface)
+	dv := e.device(b.Index, b.Interface, b.Labels)
 	dv.seen = true
 	if e.bins == 0 || b.Number > e.lastBin {
 		e.bins++ // the first interface of a new bin
@@ -223,7 +233,7 @@ func (e *Exporter) Bin(b sampler.Bin) {
 func (e *Exporter) Burst(ev bursts.Event) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	dv := e.device(ev.Index, ev.Interface)
+	dv := e.device(ev.Index, ev.Interface, ev.Labels)
 	dv.thresholds = ev.Thresholds
 	ds := &dv.dirs[ev.Direction]
 	ds.bursts++
@@ -239,12 +249,12 @@ func (e *Exporter) Sample(s stats.Sample) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, is := range s.Interfaces {
-		dv := e.device(is.Index, is.Name)
+		dv := e.device(is.Index, is.Name, is.Labels)
 		dv.counters, dv.hasCounters, dv.errors, dv.seen = is.Counters, true, is.Errors, true
 	}
-	for index, dv := range e.devices {
+	for k, dv := range e.devices {
 		if !dv.seen {
-			delete(e.devices, index)
+			delete(e.devices, k)
 			continue
 		}
 		dv.seen = false
@@ -268,6 +278,7 @@ type snapshot struct {
 
 type devSnap struct {
 	name        string
+	values      []string // label values: device, container_id[, netns]
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -291,7 +302,7 @@ func (e *Exporter) snapshot() snapshot {
 		newest = e.lastBin / e.slotBins
 	}
 	for _, dv := range e.devices {
-		ds := devSnap{name: dv.name, counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
+		ds := devSnap{name: dv.name, values: e.labelValues(dv), counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
 		ds.start, ds.end = dv.thresholds.Start, dv.thresholds.End
 		for d := range dv.dirs {
 			st := &dv.dirs[d]
@@ -310,15 +321,7 @@ func (e *Exporter) snapshot() snapshot {
 		}
 		s.devices = append(s.devices, ds)
 	}
-	slices.SortFunc(s.devices, func(a, b devSnap) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s.devices, func(a, b devSnap) int { return slices.Compare(a.values, b.values) })
 	return s
 }
 
@@ -346,22 +349,22 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, dv := range s.devices {
 		if dv.hasCounters {
 			c := dv.counters
-			ch <- prometheus.MustNewConstMetric(e.descs.bytes[0], prometheus.CounterValue, float64(c.RxBytes), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.packets[0], prometheus.CounterValue, float64(c.RxPackets), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.bytes[1], prometheus.CounterValue, float64(c.TxBytes), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.packets[1], prometheus.CounterValue, float64(c.TxPackets), dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.bytes[0], prometheus.CounterValue, float64(c.RxBytes), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.packets[0], prometheus.CounterValue, float64(c.RxPackets), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.bytes[1], prometheus.CounterValue, float64(c.TxBytes), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.packets[1], prometheus.CounterValue, float64(c.TxPackets), dv.values...)
 		}
 		if er := dv.errors; er != nil {
-			ch <- prometheus.MustNewConstMetric(e.descs.errs[0], prometheus.CounterValue, float64(er.RxErrors), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.drops[0], prometheus.CounterValue, float64(er.RxDrops), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.errs[1], prometheus.CounterValue, float64(er.TxErrors), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.drops[1], prometheus.CounterValue, float64(er.TxDrops), dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.errs[0], prometheus.CounterValue, float64(er.RxErrors), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.drops[0], prometheus.CounterValue, float64(er.RxDrops), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.errs[1], prometheus.CounterValue, float64(er.TxErrors), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.drops[1], prometheus.CounterValue, float64(er.TxDrops), dv.values...)
 		}
 		if s.resolution <= 0 {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(e.descs.lost[0], prometheus.CounterValue, float64(dv.lost), dv.name)
-		labels := prometheus.MakeLabelPairs(e.descs.rate[0], []string{dv.name})
+		ch <- prometheus.MustNewConstMetric(e.descs.lost[0], prometheus.CounterValue, float64(dv.lost), dv.values...)
+		labels := prometheus.MakeLabelPairs(e.descs.rate[0], dv.values)
 		for d := range 2 {
 			if dv.rate[d].used() {
 				ch <- histMetric{desc: e.descs.rate[d], labels: labels, h: dv.rate[d], classicExps: rateClassic}
@@ -369,15 +372,24 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			if dv.dur[d].used() {
 				ch <- histMetric{desc: e.descs.burstDur[d], labels: labels, h: dv.dur[d], classicExps: durClassic}
 			}
-			ch <- prometheus.MustNewConstMetric(e.descs.peak[d], prometheus.GaugeValue, dv.peak[d], dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.peak[d], prometheus.GaugeValue, dv.peak[d], dv.values...)
 			if e.opts.Bursts {
-				ch <- prometheus.MustNewConstMetric(e.descs.bursts[d], prometheus.CounterValue, float64(dv.bursts[d]), dv.name)
-				ch <- prometheus.MustNewConstMetric(e.descs.above[d], prometheus.CounterValue, float64(dv.above[d]), dv.name)
+				ch <- prometheus.MustNewConstMetric(e.descs.bursts[d], prometheus.CounterValue, float64(dv.bursts[d]), dv.values...)
+				ch <- prometheus.MustNewConstMetric(e.descs.above[d], prometheus.CounterValue, float64(dv.above[d]), dv.values...)
 			}
 		}
 		if e.opts.Bursts && dv.start > 0 { // known from the first burst on
-			ch <- prometheus.MustNewConstMetric(e.descs.threshold[0], prometheus.GaugeValue, dv.start, dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.threshold[1], prometheus.GaugeValue, dv.end, dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.threshold[0], prometheus.GaugeValue, dv.start, dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.threshold[1], prometheus.GaugeValue, dv.end, dv.values...)
 		}
 	}
+}
+
+// labelValues are a device's label values, in the descs' order.
+func (e *Exporter) labelValues(dv *device) []string {
+	v := []string{dv.name, dv.labels.Container}
+	if e.opts.Netns {
+		v = append(v, dv.labels.Netns)
+	}
+	return v
 }

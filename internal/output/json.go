@@ -40,8 +40,13 @@ type wireInterface struct {
 	*wireSummary
 	// LostBins counts in-kernel time bins overwritten before they were read.
 	LostBins int `json:"lost_bins,omitempty"`
-	// Netns is the namespace the user named with --netns.
+	// Netns is the namespace the interface lives in (--netns).
 	Netns string `json:"netns,omitempty"`
+	// ContainerID is the container the interface belongs to (it lives in
+	// the container's namespace, or it is a veth whose peer does).
+	ContainerID string `json:"container_id,omitempty"`
+	// PeerNetns is the namespace a veth's peer lives in.
+	PeerNetns string `json:"peer_netns,omitempty"`
 }
 
 // wireSummary describes the bins behind a sample that covers more than one
@@ -130,6 +135,8 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			TxPacketsPerSec: finite(in.TxPacketsPerSec),
 			LostBins:        in.LostBins,
 			Netns:           in.Netns,
+			ContainerID:     in.Container,
+			PeerNetns:       in.PeerNetns,
 		}
 		if in.Summary != nil {
 			wi.wireSummary = newWireSummary(in.Summary)
