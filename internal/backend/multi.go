@@ -560,12 +560,9 @@ func (m *Multi) readOne(mb *member) (stats.Bins, error) {
 // for b's.
 func appendBins(held *stats.Bins, b stats.Bins) error {
 	if held.Count == 0 {
-		held.First, held.Width = b.First, b.Width
-		held.Interfaces = held.Interfaces[:0]
-		for _, ib := range b.Interfaces {
-			held.Interfaces = append(held.Interfaces, cloneBins(ib))
-		}
-		held.Count = b.Count
+		// The run is ours (stats.BinSource): taken, not copied.
+		held.First, held.Width, held.Count = b.First, b.Width, b.Count
+		held.Interfaces = append(held.Interfaces[:0], b.Interfaces...)
 		return nil
 	}
 	if b.Count == 0 {
@@ -623,8 +620,21 @@ func takeBins(held *stats.Bins, from, to uint64) []stats.InterfaceBins {
 	end := held.First + uint64(held.Count)
 	lo := max(from, held.First) // first bin held has in range
 	hi := min(to, end)
+	whole := lo == from && hi == to // held has every bin of the range
 	for _, h := range held.Interfaces {
-		ib := stats.InterfaceBins{Name: h.Name, Index: h.Index, Netns: h.Netns, Bins: make([]stats.Counters, n)}
+		ib := stats.InterfaceBins{Name: h.Name, Index: h.Index, Netns: h.Netns}
+		if whole {
+			// Handed out as they are (capacity cut, so an append by the
+			// caller cannot reach the bins held back).
+			a, z := lo-held.First, hi-held.First
+			ib.Bins = h.Bins[a:z:z]
+			if h.Lost != nil {
+				ib.Lost = h.Lost[a:z:z]
+			}
+			out = append(out, ib)
+			continue
+		}
+		ib.Bins = make([]stats.Counters, n)
 		if h.Lost != nil {
 			ib.Lost = make([]bool, n)
 		}
@@ -654,14 +664,6 @@ func takeBins(held *stats.Bins, from, to uint64) []stats.InterfaceBins {
 	held.First += uint64(skip)
 	held.Count = keep
 	return out
-}
-
-func cloneBins(ib stats.InterfaceBins) stats.InterfaceBins {
-	ib.Bins = append([]stats.Counters(nil), ib.Bins...)
-	if ib.Lost != nil {
-		ib.Lost = append([]bool(nil), ib.Lost...)
-	}
-	return ib
 }
 
 // nsErr prefixes err with the namespace it happened in (none for
