@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare cost cost-pps cost-scale cost-containers run clean cross fuzz soak release reproducible
+.PHONY: all build test lint generate bench compare cost cost-pps cost-scale cost-netns cost-containers run clean cross fuzz soak release reproducible
 
 all: build
 
@@ -100,6 +100,12 @@ cost:
 ## ROUNDS=5 WINDOW=5; exits 1 if 1 ms bins cost more than 3%).
 cost-pps:
 	bash scripts/cost/pps.sh
+
+## cost-netns: `watch --netns ns1,...,nsN -n 1s` for N = COUNTS (default
+## "1 10 50") named namespaces, ebpf and netlink: start time, CPU ms/s, RSS
+## (root; scripts/cost/netns.sh).
+cost-netns:
+	bash scripts/cost/netns.sh
 
 ## cost-scale: 1,000 veth interfaces (PAIRS=500) with traffic on all of them,
 ## watch -n 1s, 1 ms bins, --attach tc for DURATION=180 seconds (600 for the

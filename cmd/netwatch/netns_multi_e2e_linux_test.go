@@ -191,14 +191,12 @@ func TestNetnsAllFollows(t *testing.T) {
 	for {
 		l, _ := c.next(t)
 		rows := parseMultiRows(t, l)
-		if r, ok := rowIn(rows, p.A.Name, p.IfA); ok && r.counters() == want {
-			if _, ok := rowIn(rows, p.B.Name, p.IfB); !ok {
-				t.Fatalf("%s in %s missing: %s", p.IfB, p.B.Name, l)
-			}
+		_, inB := rowIn(rows, p.B.Name, p.IfB)
+		if r, ok := rowIn(rows, p.A.Name, p.IfA); ok && r.counters() == want && inB {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("namespace %s not read with the kernel's counters %+v within 10s; last sample %s", p.A.Name, want, l)
+			t.Fatalf("namespaces %s (with the kernel's counters %+v) and %s not both read within 10s; last sample %s", p.A.Name, want, p.B.Name, l)
 		}
 	}
 
@@ -226,5 +224,53 @@ func TestNetnsAllFollows(t *testing.T) {
 	c.signal(t, syscall.SIGINT)
 	if code := c.wait(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, c.stderr.String())
+	}
+}
+
+// TestNetnsMove moves a veth end from one namespace to another while watch
+// reads both with the ebpf backend: it leaves the first namespace's rows and
+// shows in the second's (a new interface there: fresh counters), and at
+// exit nothing of netwatch is attached to it.
+func TestNetnsMove(t *testing.T) {
+	p := netnstest.NewPair(t)
+	c := startNetwatch(t, p.A, "watch", "--json", "-b", "ebpf", "-n", "200ms", "--netns", p.A.Name+","+p.B.Name, "-i", p.IfA)
+	first, _ := c.next(t)
+	if _, ok := rowIn(parseMultiRows(t, first), p.A.Name, p.IfA); !ok {
+		t.Fatalf("first sample lacks %s in %s: %s", p.IfA, p.A.Name, first)
+	}
+	l, err := p.A.Netlink().LinkByName(p.IfA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open("/run/netns/"+p.B.Name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := p.A.Netlink().LinkSetNsFd(l, fd); err != nil {
+		t.Fatalf("move %s to %s: %v", p.IfA, p.B.Name, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		line, _ := c.next(t)
+		rows := parseMultiRows(t, line)
+		_, inA := rowIn(rows, p.A.Name, p.IfA)
+		_, inB := rowIn(rows, p.B.Name, p.IfA)
+		if !inA && inB {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not moved from %s to %s in the output within 10s: %s", p.IfA, p.A.Name, p.B.Name, line)
+		}
+	}
+	if st := hooks(t, p.B, p.IfA); !attachedBoth(st.tcx) {
+		t.Errorf("%s in %s is read but netwatch's programs are not attached there: %+v", p.IfA, p.B.Name, st)
+	}
+	c.signal(t, syscall.SIGINT)
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, c.stderr.String())
+	}
+	if st := hooks(t, p.B, p.IfA); len(ours(st.tcx)) > 0 || st.xdpProg != 0 {
+		t.Errorf("netwatch left attached to %s in %s: %+v", p.IfA, p.B.Name, st)
 	}
 }
