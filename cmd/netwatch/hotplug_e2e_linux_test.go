@@ -1,0 +1,474 @@
+package main
+
+// Interfaces coming and going while netwatch runs: created, renamed,
+// deleted and recreated under the same name, moved to another namespace
+// and back, for every backend and every long-running surface (watch,
+// serve, record; top in TestHotplugTop), checked against the kernel's own
+// counters.
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/record"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
+)
+
+// Names the hot-plug tests give side A's veth.
+const (
+	hpRenamed  = "nwhp-ren"
+	hpSelector = netnstest.IfNameA + ",nwhp-*"
+	hpInterval = 250 * time.Millisecond
+	hpTimeout  = 15 * time.Second // bound of every wait; no timing is asserted
+)
+
+// hpRow is what a surface shows of one interface: its index (0: the
+// surface does not say) and counters. For watch and serve the counters are
+// the cumulative ones it prints; for record, the sum of the rows recorded
+// since the phase began.
+type hpRow struct {
+	index    int
+	counters stats.Counters
+}
+
+// hpSurface is one way of watching netwatch's output while it runs.
+type hpSurface interface {
+	// rows returns what the surface shows now, by interface name; rows
+	// of record sum what was recorded after since.
+	rows(t *testing.T, since time.Time) map[string]hpRow
+	// cumulative says whether rows are the backend's cumulative
+	// counters (watch, serve) rather than what was recorded since.
+	cumulative() bool
+	// finish stops netwatch and checks what the surface says overall.
+	finish(t *testing.T, total stats.Counters)
+}
+
+type hpBackend struct {
+	name string
+	args []string
+	ebpf bool // counters since attach; programs to check on the device
+	tc   bool // legacy tc: a clsact qdisc netwatch created
+}
+
+var hpBackends = []hpBackend{
+	{"ebpf-tcx", []string{"-b", "ebpf", "--attach", "tcx"}, true, false},
+	{"ebpf-tc", []string{"-b", "ebpf", "--attach", "tc"}, true, true},
+	{"netlink", []string{"-b", "netlink"}, false, false},
+	{"procfs", []string{"-b", "procfs"}, false, false},
+}
+
+// TestHotplug: for every backend and surface, side A's veth is created
+// after netwatch started, renamed, deleted and created again under the
+// new name (a new index), moved into side B's namespace and moved back,
+// with exact traffic after each event. Each change shows (the new
+// interface has a row, the vanished one none), a rename keeps the
+// interface's counters, a recreated or returned interface starts from its
+// own counters (a fresh baseline: no spike, no negative rate), and a moved
+// interface keeps nothing of netwatch attached in either namespace.
+func TestHotplug(t *testing.T) {
+	surfaces := []struct {
+		name  string
+		start func(t *testing.T, p *netnstest.Pair, args []string) hpSurface
+	}{
+		{"watch", startHPWatch},
+		{"serve", startHPServe},
+		{"record", startHPRecord},
+	}
+	for _, be := range hpBackends {
+		for _, sf := range surfaces {
+			t.Run(be.name+"/"+sf.name, func(t *testing.T) {
+				t.Parallel()
+				p := netnstest.NewPair(t)
+				if err := p.DeleteA(); err != nil {
+					t.Fatal(err)
+				}
+				s := sf.start(t, p, append(be.args, "-i", hpSelector))
+				hotplugScenario(t, p, be, s)
+			})
+		}
+	}
+}
+
+// hotplugScenario runs the events against a netwatch started on p's side A
+// (without the veth yet) and checks what s shows after each one.
+func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface) {
+	var total stats.Counters // all the traffic, over every device
+	// base is where the backend's counters of the current device start:
+	// the kernel's at attach for ebpf, zero (the device's own) otherwise.
+	var base stats.Counters
+	traffic := func(phase string, since time.Time, sinceKernel stats.Counters) {
+		t.Helper()
+		before := kernelNow(t, p)
+		p.SendUDP(t, netnstest.A, 40, 700)
+		p.SendUDP(t, netnstest.B, 30, 300)
+		now := kernelNow(t, p)
+		total = add(total, sub(now, before))
+		want := sub(now, base)
+		if !s.cumulative() {
+			want = sub(now, sinceKernel)
+		}
+		waitRows(t, s, phase+": the kernel's counters", since, func(rows map[string]hpRow) string {
+			r, ok := rows[p.IfA]
+			if !ok || r.counters != want || (r.index != 0 && r.index != p.IndexA) {
+				return fmt.Sprintf("want %s index %d counters %+v, have %+v", p.IfA, p.IndexA, want, rows)
+			}
+			return ""
+		})
+	}
+	appear := func(phase string, since time.Time) {
+		t.Helper()
+		began := time.Now()
+		waitRows(t, s, phase+": a row", since, func(rows map[string]hpRow) string {
+			if r, ok := rows[p.IfA]; !ok || (r.index != 0 && r.index != p.IndexA) {
+				return fmt.Sprintf("no row for %s index %d: %+v", p.IfA, p.IndexA, rows)
+			}
+			return ""
+		})
+		t.Logf("%s: shown %v after the event", phase, time.Since(began).Round(time.Millisecond))
+	}
+	vanish := func(phase, name string) {
+		t.Helper()
+		waitRows(t, s, phase+": no row for "+name, time.Now(), func(rows map[string]hpRow) string {
+			if _, ok := rows[name]; ok {
+				return fmt.Sprintf("%s still shown: %+v", name, rows)
+			}
+			return ""
+		})
+	}
+
+	// Samples flow before the interface exists.
+	waitRows(t, s, "output before the interface exists", time.Now(), func(map[string]hpRow) string { return "" })
+
+	// Created.
+	since := time.Now()
+	if err := p.CreateA(); err != nil {
+		t.Fatal(err)
+	}
+	base = kernelNow(t, p) // zero: a new, quiet device
+	appear("created", since)
+	traffic("created", since, base)
+
+	// Renamed: the same row under the new name, counters going on.
+	old, oldIndex := p.IfA, p.IndexA
+	since, sinceKernel := time.Now(), kernelNow(t, p)
+	if err := p.RenameA(hpRenamed); err != nil {
+		t.Fatal(err)
+	}
+	vanish("renamed", old)
+	appear("renamed", since)
+	if p.IndexA != oldIndex {
+		t.Fatalf("the rename changed the index")
+	}
+	traffic("renamed", since, sinceKernel)
+
+	// Deleted, then created under the same name with a new index: its
+	// counters start afresh.
+	if err := p.DeleteA(); err != nil {
+		t.Fatal(err)
+	}
+	vanish("deleted", p.IfA)
+	since = time.Now()
+	if err := p.CreateA(); err != nil {
+		t.Fatal(err)
+	}
+	if p.IndexA == oldIndex {
+		t.Fatalf("recreated with the same index %d", oldIndex)
+	}
+	base = kernelNow(t, p)
+	appear("recreated", since)
+	traffic("recreated", since, base)
+
+	// Moved into B's namespace: gone, and nothing of netwatch on it there.
+	moved, err := p.MoveA(p.B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vanish("moved out", p.IfA)
+	if be.ebpf {
+		waitNothingAttached(t, p.B, p.IfA, be)
+	}
+	t.Logf("moved out: index %d in %s", moved, p.B.Name)
+
+	// Moved back: shown again, from a fresh baseline.
+	since = time.Now()
+	if err := p.ReturnA(p.B); err != nil {
+		t.Fatal(err)
+	}
+	sinceKernel = kernelNow(t, p)
+	if be.ebpf {
+		base = sinceKernel // attached again on its return
+	} else {
+		base = stats.Counters{} // the device's own counters, kept across namespaces
+	}
+	appear("moved back", since)
+	traffic("moved back", since, sinceKernel)
+
+	s.finish(t, total)
+	if be.ebpf {
+		waitNothingAttached(t, p.A, p.IfA, be)
+	}
+}
+
+func add(a, b stats.Counters) stats.Counters {
+	return stats.Counters{RxBytes: a.RxBytes + b.RxBytes, RxPackets: a.RxPackets + b.RxPackets,
+		TxBytes: a.TxBytes + b.TxBytes, TxPackets: a.TxPackets + b.TxPackets}
+}
+
+// waitRows polls s until check returns "" (done).
+func waitRows(t *testing.T, s hpSurface, what string, since time.Time, check func(map[string]hpRow) string) {
+	t.Helper()
+	deadline := time.Now().Add(hpTimeout)
+	for {
+		msg := check(s.rows(t, since))
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s after %v: %s", what, hpTimeout, msg)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitNothingAttached waits until no netwatch program (TCX or tc filter)
+// is on ifname in ns, nor a clsact qdisc that netwatch created.
+func waitNothingAttached(t *testing.T, ns *netnstest.NS, ifname string, be hpBackend) {
+	t.Helper()
+	deadline := time.Now().Add(hpTimeout)
+	for {
+		h := hooks(t, ns, ifname)
+		o := append(ours(h.tcx), ours(h.filters)...)
+		if len(o) == 0 && h.xdpProg == 0 && !(be.tc && h.clsact) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s: still attached: %v, xdp %d, clsact %v", ifname, ns.Name, o, h.xdpProg, h.clsact)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ---- watch --json ----
+
+type hpWatch struct {
+	c   *child
+	col *collector
+}
+
+func startHPWatch(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
+	c := startNetwatch(t, p.A, append([]string{"watch", "-f", "ndjson", "-n", hpInterval.String()}, args...)...)
+	return &hpWatch{c: c, col: collect(c)}
+}
+
+func (w *hpWatch) cumulative() bool { return true }
+
+func (w *hpWatch) rows(t *testing.T, _ time.Time) map[string]hpRow {
+	t.Helper()
+	select {
+	case <-w.c.done:
+		t.Fatalf("netwatch exited: %s", w.c.stderr.String())
+	default:
+	}
+	w.col.mu.Lock()
+	defer w.col.mu.Unlock()
+	if len(w.col.samples) == 0 {
+		return nil
+	}
+	out := make(map[string]hpRow)
+	for _, r := range w.col.samples[len(w.col.samples)-1].Interfaces {
+		out[r.Name] = hpRow{index: r.Index, counters: r.counters()}
+	}
+	return out
+}
+
+// finish checks the whole stream: what the rates add up to is exactly the
+// traffic sent (a spike from a stale baseline would add to it, a negative
+// rate take from it), and counters never go backwards within an index
+// except where a new device took it.
+func (w *hpWatch) finish(t *testing.T, total stats.Counters) {
+	t.Helper()
+	w.c.signal(t, syscall.SIGINT)
+	if code := w.c.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, w.c.stderr.String())
+	}
+	<-w.col.done
+	if len(w.col.bad) > 0 {
+		t.Fatalf("invalid lines: %q", w.col.bad)
+	}
+	checkQuietStderr(t, w.c.stderr.String())
+	var byRates [4]float64
+	for _, s := range w.col.samples {
+		sec := float64(s.IntervalNs) / 1e9
+		for _, r := range s.Interfaces {
+			for i, v := range []float64{r.RxBytesPerSec, r.RxPacketsPerSec, r.TxBytesPerSec, r.TxPacketsPerSec} {
+				if v < 0 {
+					t.Errorf("negative rate: %+v", r)
+				}
+				byRates[i] += v * sec
+			}
+		}
+	}
+	want := [4]uint64{total.RxBytes, total.RxPackets, total.TxBytes, total.TxPackets}
+	for i, r := range byRates {
+		if math.Abs(r-float64(want[i])) > 1e-6*float64(want[i])+0.5 {
+			t.Errorf("the rates add up to %v, the traffic sent was %v", byRates, want)
+			break
+		}
+	}
+}
+
+// checkQuietStderr fails t on any warning or error netwatch logged.
+func checkQuietStderr(t *testing.T, stderr string) {
+	t.Helper()
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "error") {
+			t.Errorf("stderr: %s", l)
+		}
+	}
+}
+
+// ---- serve (scrapes) ----
+
+type hpServe struct {
+	c *child
+	p *netnstest.Pair
+}
+
+func startHPServe(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
+	c := startNetwatch(t, p.A, append([]string{"serve", "-n", hpInterval.String()}, args...)...)
+	return &hpServe{c: c, p: p}
+}
+
+func (s *hpServe) cumulative() bool { return true }
+
+func (s *hpServe) rows(t *testing.T, _ time.Time) map[string]hpRow {
+	t.Helper()
+	select {
+	case <-s.c.done:
+		t.Fatalf("netwatch exited: %s", s.c.stderr.String())
+	default:
+	}
+	hc := nsClient(s.p.A)
+	if _, err := hc.Get("http://127.0.0.1:9977/"); err != nil {
+		return nil // not listening yet
+	}
+	mfs, _ := scrape(t, hc, "")
+	out := make(map[string]hpRow)
+	names := [4]string{"netwatch_network_receive_bytes_total", "netwatch_network_receive_packets_total",
+		"netwatch_network_transmit_bytes_total", "netwatch_network_transmit_packets_total"}
+	for i, name := range names {
+		mf := mfs[name]
+		if mf == nil {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			dev := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "device" {
+					dev = l.GetValue()
+				}
+			}
+			r := out[dev]
+			v := uint64(m.GetCounter().GetValue())
+			switch i {
+			case 0:
+				r.counters.RxBytes = v
+			case 1:
+				r.counters.RxPackets = v
+			case 2:
+				r.counters.TxBytes = v
+			case 3:
+				r.counters.TxPackets = v
+			}
+			out[dev] = r
+		}
+	}
+	return out
+}
+
+func (s *hpServe) finish(t *testing.T, _ stats.Counters) {
+	t.Helper()
+	s.c.signal(t, syscall.SIGTERM)
+	if code := s.c.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, s.c.stderr.String())
+	}
+	checkQuietStderr(t, s.c.stderr.String())
+}
+
+// ---- record (the file read back while it grows, and at the end) ----
+
+type hpRecord struct {
+	c    *child
+	path string
+	mu   sync.Mutex
+}
+
+func startHPRecord(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
+	path := filepath.Join(t.TempDir(), "hotplug.ndjson")
+	if slices.Contains(args, "ebpf") {
+		args = append(args, "-r", "10ms") // fewer rows to read back than 1 ms bins
+	}
+	c := startNetwatch(t, p.A, append([]string{"record", "-o", path, "-n", hpInterval.String()}, args...)...)
+	return &hpRecord{c: c, path: path}
+}
+
+func (r *hpRecord) cumulative() bool { return false }
+
+func (r *hpRecord) read(t *testing.T, fn func(record.Row)) bool {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := record.Read([]string{r.path}, record.Range{}, func(row record.Row) error {
+		fn(row)
+		return nil
+	})
+	return err == nil
+}
+
+func (r *hpRecord) rows(t *testing.T, since time.Time) map[string]hpRow {
+	t.Helper()
+	select {
+	case <-r.c.done:
+		t.Fatalf("netwatch exited: %s", r.c.stderr.String())
+	default:
+	}
+	out := make(map[string]hpRow)
+	ok := r.read(t, func(row record.Row) {
+		if !row.End().After(since) {
+			return
+		}
+		h := out[row.Interface]
+		h.index = row.Index
+		h.counters = add(h.counters, row.Counters)
+		out[row.Interface] = h
+	})
+	if !ok {
+		return nil // not written yet
+	}
+	return out
+}
+
+// finish checks the whole file: the rows add up to exactly the traffic
+// sent (a row from a stale baseline would add to it).
+func (r *hpRecord) finish(t *testing.T, total stats.Counters) {
+	t.Helper()
+	r.c.signal(t, syscall.SIGINT)
+	if code := r.c.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.c.stderr.String())
+	}
+	var sum stats.Counters
+	if !r.read(t, func(row record.Row) { sum = add(sum, row.Counters) }) {
+		t.Fatalf("cannot read %s back", r.path)
+	}
+	if sum != total {
+		t.Errorf("the recorded rows add up to %+v, the traffic sent was %+v", sum, total)
+	}
+}
