@@ -37,6 +37,9 @@ const (
 type hpRow struct {
 	index    int
 	counters stats.Counters
+	// bins is how many bins serve's bin rate histogram counted for the
+	// device (0 elsewhere): a rename must not restart it.
+	bins uint64
 }
 
 // hpSurface is one way of watching netwatch's output while it runs.
@@ -56,13 +59,17 @@ type hpBackend struct {
 	args []string
 	ebpf bool // counters since attach; programs to check on the device
 	tc   bool // legacy tc: a clsact qdisc netwatch created
+	// watchOnly: run with watch only (the surfaces do not depend on
+	// the attach mode; the device's hooks do).
+	watchOnly bool
 }
 
 var hpBackends = []hpBackend{
-	{"ebpf-tcx", []string{"-b", "ebpf", "--attach", "tcx"}, true, false},
-	{"ebpf-tc", []string{"-b", "ebpf", "--attach", "tc"}, true, true},
-	{"netlink", []string{"-b", "netlink"}, false, false},
-	{"procfs", []string{"-b", "procfs"}, false, false},
+	{"ebpf-tcx", []string{"-b", "ebpf", "--attach", "tcx"}, true, false, false},
+	{"ebpf-tc", []string{"-b", "ebpf", "--attach", "tc"}, true, true, false},
+	{"ebpf-xdp", []string{"-b", "ebpf", "--attach", "xdp", "--xdp-mode", "generic"}, true, false, true},
+	{"netlink", []string{"-b", "netlink"}, false, false, false},
+	{"procfs", []string{"-b", "procfs"}, false, false, false},
 }
 
 // TestHotplug: for every backend and surface, side A's veth is created
@@ -84,6 +91,9 @@ func TestHotplug(t *testing.T) {
 	}
 	for _, be := range hpBackends {
 		for _, sf := range surfaces {
+			if be.watchOnly && sf.name != "watch" {
+				continue
+			}
 			t.Run(be.name+"/"+sf.name, func(t *testing.T) {
 				t.Parallel()
 				p := netnstest.NewPair(t)
@@ -123,6 +133,14 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 			return ""
 		})
 	}
+	// mark is where the watch stream was when the event began.
+	mark := 0
+	event := func() time.Time {
+		if w, ok := s.(*hpWatch); ok {
+			mark = w.samples()
+		}
+		return time.Now()
+	}
 	appear := func(phase string, since time.Time) {
 		t.Helper()
 		began := time.Now()
@@ -133,6 +151,9 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 			return ""
 		})
 		t.Logf("%s: shown %v after the event", phase, time.Since(began).Round(time.Millisecond))
+		if w, ok := s.(*hpWatch); ok {
+			w.checkPrompt(t, phase, mark, p.IfA, p.IndexA)
+		}
 	}
 	vanish := func(phase, name string) {
 		t.Helper()
@@ -148,7 +169,7 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 	waitRows(t, s, "output before the interface exists", time.Now(), func(map[string]hpRow) string { return "" })
 
 	// Created.
-	since := time.Now()
+	since := event()
 	if err := p.CreateA(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +179,9 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 
 	// Renamed: the same row under the new name, counters going on.
 	old, oldIndex := p.IfA, p.IndexA
-	since, sinceKernel := time.Now(), kernelNow(t, p)
+	oldBins := s.rows(t, time.Time{})[old].bins
+	sinceKernel := kernelNow(t, p)
+	since = event()
 	if err := p.RenameA(hpRenamed); err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +189,9 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 	appear("renamed", since)
 	if p.IndexA != oldIndex {
 		t.Fatalf("the rename changed the index")
+	}
+	if bins := s.rows(t, time.Time{})[p.IfA].bins; bins < oldBins {
+		t.Errorf("renamed: the bin rate histogram restarted: %d bins under %s, %d before under %s", bins, p.IfA, oldBins, old)
 	}
 	traffic("renamed", since, sinceKernel)
 
@@ -175,7 +201,7 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 		t.Fatal(err)
 	}
 	vanish("deleted", p.IfA)
-	since = time.Now()
+	since = event()
 	if err := p.CreateA(); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +224,7 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 	t.Logf("moved out: index %d in %s", moved, p.B.Name)
 
 	// Moved back: shown again, from a fresh baseline.
-	since = time.Now()
+	since = event()
 	if err := p.ReturnA(p.B); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +295,31 @@ func startHPWatch(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
 }
 
 func (w *hpWatch) cumulative() bool { return true }
+
+func (w *hpWatch) samples() int {
+	w.col.mu.Lock()
+	defer w.col.mu.Unlock()
+	return len(w.col.samples)
+}
+
+// checkPrompt checks that ifname (index) has a row in one of the first
+// two samples after sample mark: the first read after the event sees it
+// (polled backends take their baseline there), the next sample shows it.
+func (w *hpWatch) checkPrompt(t *testing.T, phase string, mark int, ifname string, index int) {
+	t.Helper()
+	w.col.mu.Lock()
+	defer w.col.mu.Unlock()
+	for i := mark; i < len(w.col.samples); i++ {
+		for _, r := range w.col.samples[i].Interfaces {
+			if r.Name == ifname && r.Index == index {
+				if n := i - mark + 1; n > 2 {
+					t.Errorf("%s: first shown in sample %d after the event, want at most 2", phase, n)
+				}
+				return
+			}
+		}
+	}
+}
 
 func (w *hpWatch) rows(t *testing.T, _ time.Time) map[string]hpRow {
 	t.Helper()
@@ -362,6 +413,17 @@ func (s *hpServe) rows(t *testing.T, _ time.Time) map[string]hpRow {
 	}
 	mfs, _ := scrape(t, hc, "")
 	out := make(map[string]hpRow)
+	if mf := mfs["netwatch_network_receive_bin_rate_bytes_per_second"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "device" {
+					r := out[l.GetValue()]
+					r.bins = m.GetHistogram().GetSampleCount()
+					out[l.GetValue()] = r
+				}
+			}
+		}
+	}
 	names := [4]string{"netwatch_network_receive_bytes_total", "netwatch_network_receive_packets_total",
 		"netwatch_network_transmit_bytes_total", "netwatch_network_transmit_packets_total"}
 	for i, name := range names {
