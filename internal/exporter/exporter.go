@@ -10,6 +10,7 @@
 package exporter
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type Exporter struct {
 	interval   time.Duration // sample interval (procfs resolution)
 	started    bool
 	devices    map[int]*device
+	born       uint64 // devices made so far: the newest device has the highest
 	lastBin    uint64 // newest bin fed
 	bins       uint64 // bins fed (time covered, in bins)
 	slotBins   uint64 // bins per peak slot
@@ -61,6 +63,7 @@ type Exporter struct {
 // device is one interface's state, by ifindex.
 type device struct {
 	name        string
+	born        uint64 // Exporter.born when it was made
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -170,10 +173,16 @@ func (e *Exporter) Poll(d time.Duration) { e.pollDur.Observe(d.Seconds()) }
 
 func (e *Exporter) device(index int, name string) *device {
 	dv := e.devices[index]
-	if dv == nil || dv.name != name {
-		// New, or renamed: the label changes, so the series start again
-		// under the new name (a counter reset to Prometheus' rate()).
-		dv = &device{name: name}
+	if dv != nil {
+		// An interface is its index: a rename only changes the label.
+		// The series under the old name end; those under the new one
+		// start with the values they had (the counters go on, as in
+		// watch and record), so rate() and increase() over the new
+		// series see no reset and no jump.
+		dv.name = name
+	} else {
+		e.born++
+		dv = &device{name: name, born: e.born}
 		if e.resolution > 0 {
 			for d := range dv.dirs {
 				dv.dirs[d].rate = newHist(rateExps[0], rateExps[1])
@@ -268,6 +277,7 @@ type snapshot struct {
 
 type devSnap struct {
 	name        string
+	born        uint64
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -291,7 +301,7 @@ func (e *Exporter) snapshot() snapshot {
 		newest = e.lastBin / e.slotBins
 	}
 	for _, dv := range e.devices {
-		ds := devSnap{name: dv.name, counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
+		ds := devSnap{name: dv.name, born: dv.born, counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
 		ds.start, ds.end = dv.thresholds.Start, dv.thresholds.End
 		for d := range dv.dirs {
 			st := &dv.dirs[d]
@@ -317,8 +327,13 @@ func (e *Exporter) snapshot() snapshot {
 		case a.name > b.name:
 			return 1
 		}
-		return 0
+		return cmp.Compare(b.born, a.born) // the newest first
 	})
+	// Two devices with one name: an interface deleted and created again
+	// under its name (or renamed to a name another one just left), for
+	// the moment between the new one's first bin and the sample that
+	// drops the old one. Series must be unique: the newest has the name.
+	s.devices = slices.CompactFunc(s.devices, func(a, b devSnap) bool { return a.name == b.name })
 	return s
 }
 
