@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,6 +155,14 @@ func (r *Recorder) Sample(s stats.Sample) error {
 	}
 	start := s.Time.Add(-s.Interval).UTC()
 	oneBin := s.ExactBins && s.Interval == s.Resolution
+	// An interface missing from the sample is gone (deleted, moved to
+	// another namespace, out of the selection): if it comes back, even
+	// under its old index, its first row starts from a fresh baseline.
+	for index := range r.prev {
+		if !slices.ContainsFunc(s.Interfaces, func(is stats.InterfaceSample) bool { return is.Index == index }) {
+			delete(r.prev, index)
+		}
+	}
 	for _, is := range s.Interfaces {
 		var d stats.Counters
 		prev, ok := r.prev[is.Index]
