@@ -10,7 +10,6 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/backend/sysctl"
 	"github.com/netwatch-dev/netwatch/internal/stats"
-	vnl "github.com/vishvananda/netlink"
 )
 
 // preference is the order auto tries: exact per-packet counters, then the
@@ -89,42 +88,11 @@ func AttachProblem(plan Plan, opts Options, ifindex int) error {
 // openProcfs opens /proc/net/dev, of opts.Netns when one is named: the
 // calling thread is then in it (Netns.Do), so /proc/thread-self/net/dev is
 // the namespace's, and the file stays bound to it once open. Indexes come
-// from a netlink handle made in the namespace.
+// from link events subscribed to in the same namespace (procfs.Open).
 func openProcfs(opts Options) (Backend, error) {
 	o := procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector}
-	if !opts.Netns.Set() {
-		return procfs.Open(o)
-	}
-	if o.Root == "" || o.Root == procfs.DefaultRoot {
+	if opts.Netns.Set() && (o.Root == "" || o.Root == procfs.DefaultRoot) {
 		o.Root = "/proc/thread-self"
 	}
-	h, err := vnl.NewHandle()
-	if err != nil {
-		return nil, fmt.Errorf("procfs: netlink handle in netns %s: %w", opts.Netns.Label, err)
-	}
-	o.IndexOf = func(name string) int {
-		l, err := h.LinkByName(name)
-		if err != nil {
-			return 0
-		}
-		return l.Attrs().Index
-	}
-	b, err := procfs.Open(o)
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	return closeAlso{b, h.Close}, nil
-}
-
-// closeAlso is a Backend that runs one more clean-up on Close.
-type closeAlso struct {
-	Backend
-	also func()
-}
-
-func (c closeAlso) Close() error {
-	err := c.Backend.Close()
-	c.also()
-	return err
+	return procfs.Open(o)
 }

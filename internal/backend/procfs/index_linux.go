@@ -1,0 +1,43 @@
+package procfs
+
+import (
+	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/backend/netlink"
+	"github.com/netwatch-dev/netwatch/internal/stats"
+)
+
+// linkIndexes gives names their indexes from the calling thread's
+// namespace's links, kept current by link events (netlink.Links, which the
+// netlink backend uses too): an interface renamed, deleted and created
+// again under its name, or moved away and back, has its current index at
+// the very next read.
+type linkIndexes struct{ links *netlink.Links }
+
+func systemIndexer() (indexer, error) {
+	l, err := netlink.OpenLinks()
+	if err != nil {
+		return nil, err
+	}
+	return linkIndexes{l}, nil
+}
+
+func (li linkIndexes) fill(ifs []stats.InterfaceCounters, _ time.Duration) error {
+	// A name the events did not announce yet (the file is newer than its
+	// event): the links are listed again.
+	missing := func(_ map[int]string, indexes map[string]int) bool {
+		for i := range ifs {
+			if _, ok := indexes[ifs[i].Name]; !ok {
+				return true
+			}
+		}
+		return false
+	}
+	return li.links.Lookup(missing, func(_ map[int]string, indexes map[string]int) {
+		for i := range ifs {
+			ifs[i].Index = indexes[ifs[i].Name] // 0: gone since the file was read
+		}
+	})
+}
+
+func (li linkIndexes) close() error { return li.links.Close() }
