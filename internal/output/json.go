@@ -42,6 +42,9 @@ type wireInterface struct {
 	LostBins int `json:"lost_bins,omitempty"`
 	// Netns is the namespace the user named with --netns.
 	Netns string `json:"netns,omitempty"`
+	// IntervalNs is the time this interface's rates cover when it is
+	// shorter than the sample's interval_ns (it appeared meanwhile).
+	IntervalNs int64 `json:"interval_ns,omitempty"`
 }
 
 // wireSummary describes the bins behind a sample that covers more than one
@@ -130,6 +133,7 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			TxPacketsPerSec: finite(in.TxPacketsPerSec),
 			LostBins:        in.LostBins,
 			Netns:           in.Netns,
+			IntervalNs:      int64(in.Interval),
 		}
 		if in.Summary != nil {
 			wi.wireSummary = newWireSummary(in.Summary)

@@ -399,6 +399,28 @@ func TestSamplesStreamReturn(t *testing.T) {
 	}
 }
 
+// TestSamplesStreamLateInterface: an interface that appeared during a
+// sample's interval has rates over its own, shorter interval; its first
+// row counts what those rates say over that interval, not over the
+// sample's.
+func TestSamplesStreamLateInterface(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	meta := testMeta()
+	meta.Stream, meta.Backend, meta.Resolution = StreamSamples, "procfs", 0
+	rec, _ := NewRecorder(Config{Path: path, Meta: meta, Wall: fakeWall})
+	s := stats.Sample{Time: wall0.Add(time.Second), Interval: time.Second,
+		Interfaces: []stats.InterfaceSample{{Name: "new0", Index: 9, Counters: stats.Counters{RxBytes: 5000},
+			Rates: stats.Rates{RxBytesPerSec: 1000}, Interval: 300 * time.Millisecond}}}
+	if err := rec.Sample(s); err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	rep, _ := readReport(t, []string{path}, Range{})
+	if got := rep.Interfaces[0].Rx.Bytes; got != 300 {
+		t.Fatalf("first row of a late interface: %d rx bytes, want 300 (1000 B/s over its 300 ms)", got)
+	}
+}
+
 // TestCapture plays bursts at known bins: each capture file holds exactly
 // the bins from Before ahead of its bursts to After past them, and
 // windows that overlap are one file.

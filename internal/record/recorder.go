@@ -174,6 +174,9 @@ func (r *Recorder) Sample(s stats.Sample) error {
 		}
 		if !ok {
 			sec := s.Interval.Seconds()
+			if is.Interval > 0 { // appeared during the interval: its rates cover less
+				sec = is.Interval.Seconds()
+			}
 			d = stats.Counters{
 				RxBytes: uint64(math.Round(is.RxBytesPerSec * sec)), RxPackets: uint64(math.Round(is.RxPacketsPerSec * sec)),
 				TxBytes: uint64(math.Round(is.TxBytesPerSec * sec)), TxPackets: uint64(math.Round(is.TxPacketsPerSec * sec)),

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
@@ -25,10 +26,36 @@ func keyOf(name string, index int) ifaceKey {
 type tracker struct {
 	log   *slog.Logger
 	known map[ifaceKey]string // interface -> its name at the last read
+	// early holds the baselines of interfaces that appeared after the
+	// last read, taken by a read between two ticks (see between).
+	early map[ifaceKey]earlyBase
+}
+
+type earlyBase struct {
+	counters stats.Counters
+	mono     time.Duration
 }
 
 func newTracker(log *slog.Logger) *tracker {
-	return &tracker{log: log, known: make(map[ifaceKey]string)}
+	return &tracker{log: log, known: make(map[ifaceKey]string), early: make(map[ifaceKey]earlyBase)}
+}
+
+// between takes a read made between two ticks, when a link event said an
+// interface appeared: the interfaces in it that the last tick's read (prev)
+// did not have get their baseline here, so that the next tick's sample
+// already shows them, with rates over the time since this read.
+func (t *tracker) between(prev, mid stats.Snapshot) {
+	had := make(map[ifaceKey]bool, len(prev.Interfaces))
+	for _, ic := range prev.Interfaces {
+		had[keyOf(ic.Name, ic.Index)] = true
+	}
+	for _, ic := range mid.Interfaces {
+		k := keyOf(ic.Name, ic.Index)
+		if _, ok := t.early[k]; ok || had[k] {
+			continue
+		}
+		t.early[k] = earlyBase{counters: ic.Counters, mono: mid.Mono}
+	}
 }
 
 func (t *tracker) baseline(s stats.Snapshot) {
@@ -62,15 +89,23 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 		p, ok := before[k]
 		oldName, known := t.known[k]
 		t.known[k] = ic.Name
-		switch {
+		base, span, own := stats.Counters{}, dt, time.Duration(0)
+		if ok {
+			base = p.Counters
+		}
+		switch e, early := t.early[k]; {
+		case !ok && early:
+			t.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
+			base, span = e.counters, cur.Mono-e.mono
+			own = span
 		case !ok || !known:
 			t.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
 			continue
 		case oldName != ic.Name:
 			t.log.Info("interface renamed", "interface", ic.Name, "old_name", oldName, "index", ic.Index)
 		}
-		d, ok := stats.Delta(p.Counters, ic.Counters)
-		if !ok {
+		d, ok := stats.Delta(base, ic.Counters)
+		if !ok || span <= 0 {
 			t.log.Warn("counters went backwards (reset or wrap); re-baselined", "interface", ic.Name, "index", ic.Index)
 			continue
 		}
@@ -78,10 +113,12 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 			Name:     ic.Name,
 			Index:    ic.Index,
 			Counters: ic.Counters,
-			Rates:    stats.RatesOver(d, dt),
+			Rates:    stats.RatesOver(d, span),
 			Errors:   ic.Errors,
+			Interval: own,
 		})
 	}
+	clear(t.early)
 	for k, name := range t.known {
 		if !seen[k] {
 			t.log.Info("interface vanished", "interface", name, "index", k.index)

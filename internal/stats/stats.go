@@ -75,6 +75,11 @@ type InterfaceSample struct {
 	// Netns is the network namespace the interface lives in, as the user
 	// named it (--netns); empty when none was named.
 	Netns string
+	// Interval, when not zero, is the measured time this interface's
+	// rates cover, shorter than the sample's: it appeared during the
+	// sample's interval and its baseline is the read its link event
+	// triggered. Zero: the sample's Interval.
+	Interval time.Duration
 }
 
 // Sample is what the sampler emits once per interval.

@@ -81,6 +81,10 @@ func statsRequest() []byte {
 	return m
 }
 
+// LinksChanged receives a value when an interface appeared or was renamed
+// (see Links.Changed): the sampler reads at once to start its baseline.
+func (b *Backend) LinksChanged() <-chan struct{} { return b.links.Changed() }
+
 // Source implements backend.Backend.
 func (b *Backend) Source() stats.Source { return stats.Source{Backend: Name} }
 

@@ -34,6 +34,8 @@ type Links struct {
 	// deaf is set when the subscription failed for good: every lookup
 	// lists the links.
 	deaf bool
+
+	changed chan struct{} // see Changed
 }
 
 // OpenLinks subscribes to link events and opens a socket for dumps, both
@@ -65,6 +67,7 @@ func OpenLinks() (*Links, error) {
 		names:   make(map[int]string),
 		indexes: make(map[string]int),
 		stale:   true,
+		changed: make(chan struct{}, 1),
 	}
 	go l.follow()
 	if err := l.Lookup(nil, func(map[int]string, map[string]int) {}); err != nil {
@@ -72,6 +75,19 @@ func OpenLinks() (*Links, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// Changed receives a value after an interface appeared (created, or moved
+// into the namespace), was renamed, or events were lost: a reader that
+// reads at once catches the new interface's counters close to its start.
+// Values do not queue up: several changes before a receive are one.
+func (l *Links) Changed() <-chan struct{} { return l.changed }
+
+func (l *Links) notify() {
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Lookup calls fn with the names by index and the indexes by name, which
@@ -147,6 +163,7 @@ func (l *Links) follow() {
 				l.mu.Lock()
 				l.stale = true
 				l.mu.Unlock()
+				l.notify()
 				continue
 			}
 			slog.Warn("netlink: interface events ended; interfaces are listed on each read", "err", err)
@@ -156,6 +173,7 @@ func (l *Links) follow() {
 			return
 		}
 		l.mu.Lock()
+		news := false
 		for _, m := range msgs {
 			if m.Header.Type != unix.RTM_NEWLINK && m.Header.Type != unix.RTM_DELLINK {
 				continue
@@ -163,30 +181,38 @@ func (l *Links) follow() {
 			ix, name, err := ParseLink(m.Data)
 			if err != nil {
 				slog.Debug("netlink: unreadable link event", "err", err)
-				l.stale = true
+				l.stale, news = true, true
 				continue
 			}
-			l.apply(m.Header.Type == unix.RTM_DELLINK, ix, name)
+			if l.apply(m.Header.Type == unix.RTM_DELLINK, ix, name) {
+				news = true
+			}
 		}
 		l.mu.Unlock()
+		if news {
+			l.notify()
+		}
 	}
 }
 
-// apply takes one event. l.mu is held.
-func (l *Links) apply(deleted bool, ix int, name string) {
-	if old, ok := l.names[ix]; ok && l.indexes[old] == ix {
+// apply takes one event and reports whether it is news to a reader: an
+// index it did not know, or a new name. l.mu is held.
+func (l *Links) apply(deleted bool, ix int, name string) bool {
+	old, known := l.names[ix]
+	if known && l.indexes[old] == ix {
 		delete(l.indexes, old) // renamed or gone: the old name is free
 	}
 	if deleted {
 		delete(l.names, ix)
-		return
+		return false
 	}
 	if name == "" {
 		l.stale = true // an event without a name: list to be sure
-		return
+		return true
 	}
 	l.names[ix] = name
 	l.indexes[name] = ix
+	return !known || old != name
 }
 
 // Close closes both sockets and waits for the event goroutine. It is

@@ -41,3 +41,5 @@ func (li linkIndexes) fill(ifs []stats.InterfaceCounters, _ time.Duration) error
 }
 
 func (li linkIndexes) close() error { return li.links.Close() }
+
+func (li linkIndexes) changed() <-chan struct{} { return li.links.Changed() }

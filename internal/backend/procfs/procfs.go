@@ -236,6 +236,16 @@ func (c *cachedIndexes) fill(ifs []stats.InterfaceCounters, now time.Duration) e
 
 func (c *cachedIndexes) close() error { return nil }
 
+// LinksChanged receives a value when an interface appeared or was renamed
+// (see netlink.Links.Changed), where link events are followed; nil (never)
+// otherwise.
+func (b *Backend) LinksChanged() <-chan struct{} {
+	if n, ok := b.idx.(interface{ changed() <-chan struct{} }); ok {
+		return n.changed()
+	}
+	return nil
+}
+
 // Close closes the file and stops following link events.
 func (b *Backend) Close() error {
 	return errors.Join(b.file.Close(), b.idx.close())
