@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -548,5 +549,71 @@ func (r *hpRecord) finish(t *testing.T, total stats.Counters) {
 	}
 	if sum != total {
 		t.Errorf("the recorded rows add up to %+v, the traffic sent was %+v", sum, total)
+	}
+}
+
+// focusTotals matches top's focus line: name, index and the rx and tx
+// totals in parentheses.
+var focusTotals = regexp.MustCompile(`(\S+)  index (\d+)  rx .*? \(([^)]+)\)  tx .*? \(([^)]+)\)`)
+
+// TestHotplugTop runs top in a terminal (tmux) while side A's veth is
+// created and then renamed: the new interface shows up, and the rename
+// keeps its row, its focus and its totals, under the new name. It ends
+// with nothing attached. With procfs, whose totals top counts from the
+// row's first sample, a rename that made a new row would show zero.
+func TestHotplugTop(t *testing.T) {
+	for _, be := range []string{"ebpf", "procfs"} {
+		t.Run(be, func(t *testing.T) { hotplugTop(t, be) })
+	}
+}
+
+func hotplugTop(t *testing.T, be string) {
+	p := netnstest.NewPair(t)
+	if err := p.DeleteA(); err != nil {
+		t.Fatal(err)
+	}
+	tm := newTmux(t)
+	tm.waitFor("the shell prompt", func(s string) bool { return strings.Contains(s, "shell$") })
+	tm.keys(fmt.Sprintf("ip netns exec %s %s top -b %s -i '%s' -n %s; echo EXIT=$?", p.A.Name, binary, be, hpSelector, hpInterval), "Enter")
+	tm.waitFor("top running, no interface yet", func(s string) bool { return strings.Contains(s, be) && strings.Contains(s, "IFACE") })
+
+	if err := p.CreateA(); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitFor("the new interface", func(s string) bool { return strings.Contains(s, p.IfA+" ") })
+	p.SendUDP(t, netnstest.A, 50, 1000)
+	p.SendUDP(t, netnstest.B, 20, 500)
+	tm.keys("Enter")
+	var before []string
+	tm.waitFor("the focused interface with its totals", func(s string) bool {
+		before = focusTotals.FindStringSubmatch(s)
+		return before != nil && before[1] == p.IfA && before[3] != "0 B" && before[4] != "0 B"
+	})
+
+	old := p.IfA
+	if err := p.RenameA(hpRenamed); err != nil {
+		t.Fatal(err)
+	}
+	screen := tm.waitFor("the renamed interface, still focused", func(s string) bool {
+		m := focusTotals.FindStringSubmatch(s)
+		return m != nil && m[1] == hpRenamed
+	})
+	after := focusTotals.FindStringSubmatch(screen)
+	if after[2] != before[2] || after[3] != before[3] || after[4] != before[4] {
+		t.Errorf("the rename changed the index or the totals: %q before, %q after", before[0], after[0])
+	}
+	if strings.Contains(screen, old+" ") {
+		t.Errorf("the old name %s is still on screen:\n%s", old, screen)
+	}
+	t.Logf("before: %s\nafter:  %s", before[0], after[0])
+
+	tm.keys("q")
+	end := tm.waitFor("the shell after exit", func(s string) bool { return exitLine.MatchString(s) })
+	if m := exitLine.FindStringSubmatch(end); m[1] != "0" {
+		t.Errorf("exit status: want 0:\n%s", end)
+	}
+	h := hooks(t, p.A, p.IfA)
+	if o := append(ours(h.tcx), ours(h.filters)...); len(o) > 0 || h.xdpProg != 0 {
+		t.Errorf("still attached after q: %v (xdp %d)", o, h.xdpProg)
 	}
 }
