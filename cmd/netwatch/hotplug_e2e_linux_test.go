@@ -8,7 +8,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -69,6 +68,7 @@ var hpBackends = []hpBackend{
 	{"ebpf-tcx", []string{"-b", "ebpf", "--attach", "tcx"}, true, false, false},
 	{"ebpf-tc", []string{"-b", "ebpf", "--attach", "tc"}, true, true, false},
 	{"ebpf-xdp", []string{"-b", "ebpf", "--attach", "xdp", "--xdp-mode", "generic"}, true, false, true},
+	{"ebpf-tcx-polled", []string{"-b", "ebpf", "--attach", "tcx", "--resolution", "0"}, true, false, true},
 	{"netlink", []string{"-b", "netlink"}, false, false, false},
 	{"procfs", []string{"-b", "procfs"}, false, false, false},
 }
@@ -147,6 +147,12 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 		began := time.Now()
 		after := 0 // samples out when the event was complete
 		if w, ok := s.(*hpWatch); ok {
+			if be.ebpf && phase != "renamed" {
+				// Attaching waits for the kernel (rtnl, which other
+				// tests' namespace teardowns hold for long): the event
+				// is complete for netwatch once it is attached.
+				waitAttached(t, p.A, p.IfA)
+			}
 			after = w.samples()
 		}
 		waitRows(t, s, phase+": a row", since, func(rows map[string]hpRow) string {
@@ -275,6 +281,24 @@ func waitRows(t *testing.T, s hpSurface, what string, since time.Time, check fun
 	}
 }
 
+// waitAttached waits until netwatch's programs are on ifname in ns: tc
+// (TCX or filters) at ingress and egress, or XDP and tc egress.
+func waitAttached(t *testing.T, ns *netnstest.NS, ifname string) {
+	t.Helper()
+	deadline := time.Now().Add(hpTimeout)
+	for {
+		h := hooks(t, ns, ifname)
+		tc := append(ours(h.tcx), ours(h.filters)...)
+		if attachedBoth(tc) || (h.xdpProg != 0 && len(tc) > 0) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s: netwatch not attached after %v: %v, xdp %d", ifname, ns.Name, hpTimeout, tc, h.xdpProg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitNothingAttached waits until no netwatch program (TCX or tc filter)
 // is on ifname in ns, nor a clsact qdisc that netwatch created.
 func waitNothingAttached(t *testing.T, ns *netnstest.NS, ifname string, be hpBackend) {
@@ -370,6 +394,7 @@ func (w *hpWatch) finish(t *testing.T, total stats.Counters) {
 	}
 	checkQuietStderr(t, w.c.stderr.String())
 	var byRates [4]float64
+	lost := 0
 	for _, s := range w.col.samples {
 		for _, r := range s.Interfaces {
 			sec := float64(s.IntervalNs) / 1e9
@@ -382,21 +407,31 @@ func (w *hpWatch) finish(t *testing.T, total stats.Counters) {
 				}
 				byRates[i] += v * sec
 			}
+			lost += r.LostBins
 		}
 	}
+	// Bins the kernel overwrote before they were read (a reader starved
+	// of CPU) are missing from the rates, and say so: then the rates may
+	// add up to less, never to more.
 	want := [4]uint64{total.RxBytes, total.RxPackets, total.TxBytes, total.TxPackets}
 	for i, r := range byRates {
-		if math.Abs(r-float64(want[i])) > 1e-6*float64(want[i])+0.5 {
-			t.Errorf("the rates add up to %v, the traffic sent was %v", byRates, want)
+		slack := 1e-6*float64(want[i]) + 0.5
+		if r > float64(want[i])+slack || (lost == 0 && r < float64(want[i])-slack) {
+			t.Errorf("the rates add up to %v, the traffic sent was %v (%d lost bins)", byRates, want, lost)
 			break
 		}
 	}
 }
 
-// checkQuietStderr fails t on any warning or error netwatch logged.
+// checkQuietStderr fails t on any warning or error netwatch logged, but
+// lost bins (a reader starved of CPU on a loaded machine: reported, and
+// allowed for by the checks).
 func checkQuietStderr(t *testing.T, stderr string) {
 	t.Helper()
 	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "time bins lost") {
+			continue
+		}
 		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "error") {
 			t.Errorf("stderr: %s", l)
 		}
@@ -544,11 +579,14 @@ func (r *hpRecord) finish(t *testing.T, total stats.Counters) {
 		t.Fatalf("exit %d: %s", code, r.c.stderr.String())
 	}
 	var sum stats.Counters
-	if !r.read(t, func(row record.Row) { sum = add(sum, row.Counters) }) {
+	lost := false
+	if !r.read(t, func(row record.Row) { sum, lost = add(sum, row.Counters), lost || row.Lost }) {
 		t.Fatalf("cannot read %s back", r.path)
 	}
-	if sum != total {
-		t.Errorf("the recorded rows add up to %+v, the traffic sent was %+v", sum, total)
+	// A lost bin's row is a lower bound (and says so); nothing may add up
+	// to more than was sent.
+	if sum != total && (!lost || !covers(total, sum)) {
+		t.Errorf("the recorded rows add up to %+v, the traffic sent was %+v (lost bins: %v)", sum, total, lost)
 	}
 }
 
