@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare cost cost-pps cost-scale run clean cross fuzz soak release reproducible
+.PHONY: all build test lint generate bench compare cost cost-pps cost-scale cost-netns run clean cross fuzz soak release reproducible
 
 all: build
 
@@ -62,11 +62,12 @@ generate:
 ## (the eBPF benchmarks need root; they interleave program and baseline runs
 ## and report ratios such as counter/empty and procfs/ebpf; BenchmarkRead
 ## reads 4, 100 and 1,000 veth interfaces in a namespace with ebpf, netlink
-## and procfs, interleaved)
+## and procfs, interleaved; internal/netnsinfo's BenchmarkDiscover and
+## BenchmarkPeers cost the namespace scan per process, container and veth)
 bench:
 	$(GO) test -run '^$$' -bench Read -benchtime 200x -count 1 ./internal/backend/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./internal/backend/ebpf/
-	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/ ./internal/exporter/
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 1 ./internal/backend/procfs/ ./internal/backend/sysctl/ ./internal/output/ ./internal/exporter/ ./internal/netnsinfo/
 
 ## fuzz: every go test -fuzz target for FUZZTIME each (CI: 10s), seed
 ## corpora in the targets and testdata/fuzz.
@@ -99,6 +100,12 @@ cost:
 ## ROUNDS=5 WINDOW=5; exits 1 if 1 ms bins cost more than 3%).
 cost-pps:
 	bash scripts/cost/pps.sh
+
+## cost-netns: `watch --netns ns1,...,nsN -n 1s` for N = COUNTS (default
+## "1 10 50") named namespaces, ebpf and netlink: start time, CPU ms/s, RSS
+## (root; scripts/cost/netns.sh).
+cost-netns:
+	bash scripts/cost/netns.sh
 
 ## cost-scale: 1,000 veth interfaces (PAIRS=500) with traffic on all of them,
 ## watch -n 1s, 1 ms bins, --attach tc for DURATION=180 seconds (600 for the

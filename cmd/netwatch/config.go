@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -31,18 +32,50 @@ func backendOptions(c *cli.Context) (backend.Options, error) {
 	if err != nil {
 		return backend.Options{}, usagef("--xdp-mode: %v", trimPkg(err))
 	}
-	ns, err := backend.ParseNetns(c.String("netns"))
-	if err != nil {
-		return backend.Options{}, usagef("--netns: %v", err)
-	}
-	return backend.Options{
-		Netns:    ns,
+	opts := backend.Options{
 		Name:     name,
 		Selector: sel,
 		Attach:   mode,
 		XDPMode:  xdpMode,
 		ProcRoot: c.String("proc-root"),
-	}, nil
+	}
+	if err := setNamespaces(&opts, c.String("netns")); err != nil {
+		return backend.Options{}, err
+	}
+	if containerLabelsOn() && opts.ProcRoot == "" {
+		opts.Peers = peerLabels
+	}
+	return opts, nil
+}
+
+// setNamespaces sets the namespaces --netns names: one (read as if netwatch
+// ran there), several, or all (every named and container namespace, now
+// and while running).
+func setNamespaces(opts *backend.Options, spec string) error {
+	list, all, err := backend.ParseNetnsList(spec)
+	if err != nil {
+		return usagef("--netns: %v", err)
+	}
+	if all {
+		if _, err := discoverNamespaces(); err != nil {
+			return fmt.Errorf("--netns all: %w", err)
+		}
+		// netwatch's own namespace (label ""), the ones named, and the
+		// ones found.
+		explicit := append([]backend.Netns{{}}, list...)
+		list = explicit
+		opts.Discover = func() ([]backend.Netns, error) {
+			found, err := discoverNamespaces()
+			return append(slices.Clip(explicit), found...), err
+		}
+	}
+	if len(list) > 0 {
+		opts.Netns = list[0]
+	}
+	if len(list) > 1 || all {
+		opts.Namespaces = list
+	}
+	return nil
 }
 
 // decideBackend decides which backend opts get (the one decision `list`
@@ -56,6 +89,9 @@ func decideBackend(c *cli.Context, opts backend.Options) (backend.Plan, error) {
 	}
 	if plan.Fallback != "" {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", oneLine(plan.Fallback))
+	}
+	if opts.Discover != nil {
+		return plan, nil // --netns all: interfaces come with their namespaces
 	}
 	names, err := backend.InterfaceNames(plan, opts)
 	if err != nil {

@@ -93,6 +93,11 @@ func TestHostileInput(t *testing.T) {
 		{"100 kB name", []string{"snapshot", "-b", "procfs", "-i", long}, nil, 2, "is too long (at most 256)"},
 		{"100 kB --proc-root", []string{"snapshot", "-b", "procfs", "--proc-root", "/" + long}, nil, 1, "file name too long"},
 		{"100 kB --backend", []string{"snapshot", "-b", long}, nil, 2, "unknown backend"},
+		{"empty item in --netns", []string{"snapshot", "-b", "netlink", "--netns", "blue,,red"}, nil, 2, `--netns: netns "blue,,red": empty item in the list`},
+		{"only commas in --netns", []string{"snapshot", "-b", "netlink", "--netns", ","}, nil, 2, "empty item in the list"},
+		{"escape sequence in --netns", []string{"snapshot", "-b", "netlink", "--netns", "\x1b[31mred"}, nil, 1, `netns \x1b[31mred: stat /run/netns/\x1b[31mred: no such file or directory`},
+		{"10,000 --netns names", []string{"snapshot", "-b", "netlink", "--netns", strings.Repeat("nosuch-ns,", 9_999) + "nosuch-ns"}, nil, 1, "netns nosuch-ns: stat /run/netns/nosuch-ns: no such file or directory"},
+		{"bad pid in a --netns list", []string{"snapshot", "-b", "netlink", "--netns", "all,pid:x"}, nil, 2, `--netns: netns "pid:x": want pid:PID`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

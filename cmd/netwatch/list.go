@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/netwatch-dev/netwatch/internal/backend"
+	"github.com/netwatch-dev/netwatch/internal/output"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 func listCommand() *cli.Command {
@@ -43,6 +47,8 @@ type listInterface struct {
 	Backend      string `json:"backend"`
 	Attach       string `json:"attach,omitempty"`
 	Netns        string `json:"netns,omitempty"`
+	ContainerID  string `json:"container_id,omitempty"`
+	PeerNetns    string `json:"peer_netns,omitempty"`
 	// Problem says why watch would fail on this interface (a busy XDP hook).
 	Problem string `json:"problem,omitempty"`
 }
@@ -62,27 +68,39 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	infos, err := backend.ListInterfaces(opts)
-	if err != nil {
-		return err
-	}
 	src := plan.Source
 	out := listJSON{Backend: src.Backend, Attach: src.Attach, Fallback: plan.Fallback, Interfaces: []listInterface{}}
-	for _, info := range infos {
-		if !opts.Selector.Match(info.Name) {
-			continue
+	var peers map[int]stats.Labels
+	if opts.Peers != nil {
+		peers, _ = opts.Peers() // labels are a courtesy: list works without them
+	}
+	for _, o := range listNamespaces(opts) {
+		infos, err := backend.ListInterfaces(o)
+		if err != nil {
+			if opts.Discover != nil && o.Netns.Set() {
+				continue // --netns all: gone since it was found
+			}
+			return err
 		}
-		li := listInterface{
-			Name: info.Name, Index: info.Index, State: info.State, MTU: info.MTU,
-			SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
-			Backend: src.Backend, Attach: src.Attach, Netns: opts.Netns.Label,
+		for _, info := range infos {
+			if !opts.Selector.Match(info.Name) {
+				continue
+			}
+			li := listInterface{
+				Name: info.Name, Index: info.Index, State: info.State, MTU: info.MTU,
+				SpeedMbps: info.SpeedMbps, HardwareAddr: info.HardwareAddr,
+				Backend: src.Backend, Attach: src.Attach, Netns: o.Netns.Label, ContainerID: o.Netns.Container,
+			}
+			if p, ok := peers[info.Index]; ok && !o.Netns.Set() {
+				li.PeerNetns, li.ContainerID = p.PeerNetns, p.Container
+			}
+			// What would make watch fail here (a busy XDP hook, no native
+			// XDP): the same checks watch's attach runs into.
+			if err := backend.AttachProblem(plan, o, info.Index); err != nil {
+				li.Problem = trimPkg(err)
+			}
+			out.Interfaces = append(out.Interfaces, li)
 		}
-		// What would make watch fail here (a busy XDP hook, no native
-		// XDP): the same checks watch's attach runs into.
-		if err := backend.AttachProblem(plan, opts, info.Index); err != nil {
-			li.Problem = trimPkg(err)
-		}
-		out.Interfaces = append(out.Interfaces, li)
 	}
 	if len(out.Interfaces) == 0 {
 		fmt.Fprintf(c.App.ErrWriter, "netwatch: notice: %s\n", emptySelection(c))
@@ -105,8 +123,12 @@ func listAction(c *cli.Context) error {
 // went to stderr (decideBackend).
 func writeListTable(w *bufio.Writer, l listJSON) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	netns := len(l.Interfaces) > 0 && l.Interfaces[0].Netns != ""
+	netns := slices.ContainsFunc(l.Interfaces, func(i listInterface) bool { return i.Netns != "" })
+	containers := slices.ContainsFunc(l.Interfaces, func(i listInterface) bool { return i.ContainerID != "" })
 	head := "INDEX\tNAME\tSTATE\tMTU\tSPEED\tBACKEND"
+	if containers {
+		head += "\tCONTAINER"
+	}
 	if netns {
 		head += "\tNETNS"
 	}
@@ -123,8 +145,11 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 		if i.Problem != "" {
 			be += ": " + i.Problem
 		}
+		if containers {
+			be += "\t" + output.ShortID(i.ContainerID)
+		}
 		if netns {
-			be += "\t" + i.Netns
+			be += "\t" + cmp.Or(i.Netns, "-")
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
 	}
@@ -136,4 +161,19 @@ func formatSpeed(mbps uint64) string {
 		return fmt.Sprintf("%dGbit/s", mbps/1000)
 	}
 	return fmt.Sprintf("%dMbit/s", mbps)
+}
+
+// listNamespaces returns the options of each namespace list shows: the
+// ones named, and with --netns all the ones there now.
+func listNamespaces(opts backend.Options) []backend.Options {
+	if opts.Discover == nil {
+		return opts.PerNamespace()
+	}
+	found, err := opts.Discover()
+	if err != nil {
+		return opts.PerNamespace()
+	}
+	o := opts
+	o.Namespaces = found
+	return o.PerNamespace()
 }

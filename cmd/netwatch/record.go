@@ -24,7 +24,7 @@ func recordCommand() *cli.Command {
 			Usage: "write the recording to `FILE`; the format follows the name: .parquet, .ndjson, .ndjson.zst or .ndjson.gz (required unless --on-burst)"},
 		&cli.StringFlag{Name: "on-burst", EnvVars: env("ON_BURST"), Category: catOutput,
 			Usage: "for each burst, write the bins from --before ahead of it to --after past it into a file of its own in `DIR` " +
-				"(created if missing), named INTERFACE-<window start, UTC>.parquet (or --capture-format); overlapping windows make one file; " +
+				"(created if missing), named INTERFACE-<window start, UTC>.parquet (INTERFACE@NETNS-... in a namespace; or --capture-format); overlapping windows make one file; " +
 				"one line per capture on stdout; needs --burst-threshold and the ebpf backend's bins; with or without -o"},
 		&cli.DurationFlag{Name: "before", Value: 2 * time.Second, EnvVars: env("BEFORE"), Category: catOutput,
 			Usage: "--on-burst: how much of the bin stream ahead of a burst each capture holds (kept in memory), 0 to 1m"},
@@ -48,7 +48,9 @@ func recordCommand() *cli.Command {
 		Description: "Records every in-kernel time bin of every selected interface (with the ebpf backend;\n" +
 			"otherwise one row per --interval sample) with a metadata block (host, kernel, backend,\n" +
 			"attach mode, resolution, interfaces, netwatch version). Read it back with `netwatch report`\n" +
-			"and `netwatch plot`, or with DuckDB, pandas or jq.\n\n" +
+			"and `netwatch plot`, or with DuckDB, pandas or jq. With --netns each row carries its\n" +
+			"interface's namespace and container (netns, container_id): an interface is its namespace\n" +
+			"and ifindex.\n\n" +
 			"Parquet files are written under NAME.partial and renamed when complete: with --rotate a\n" +
 			"crash loses at most the current period. NDJSON is flushed every --interval (at least\n" +
 			"every second): a crash loses at most that. A full disk ends the recording with an error;\n" +
@@ -285,7 +287,7 @@ func startCapture(c *cli.Context, smp *sampling, o captureOptions, meta record.M
 	}
 	smp.hooks.onBin = func(b sampler.Bin) {
 		if cp.err == nil {
-			cp.err = cp.cap.Bin(record.Bin{Interface: b.Interface, Index: b.Index, Number: b.Number, Width: b.Width,
+			cp.err = cp.cap.Bin(record.Bin{Interface: b.Interface, Index: b.Index, Labels: b.Labels, Number: b.Number, Width: b.Width,
 				Counters: b.Counters, Lost: b.Lost, Started: b.Bursts.Started})
 		}
 	}
@@ -319,7 +321,7 @@ func (cp *capturing) finish(c *cli.Context, runErr error) error {
 // recordEvent is a burst event as recordings store it.
 func recordEvent(e bursts.Event, width time.Duration) record.Event {
 	return record.Event{
-		Interface: e.Interface, Index: e.Index, Direction: e.Direction.String(),
+		Interface: e.Interface, Index: e.Index, Labels: e.Labels, Direction: e.Direction.String(),
 		FirstBin: e.FirstBin, EndBin: e.EndBin, Width: width,
 		Bytes: e.Bytes, Packets: e.Packets, PeakBytesPerSec: e.PeakBytesPerSec,
 		Threshold: e.Thresholds.Start, LostBins: e.LostBins, Reason: e.Reason,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,7 +27,9 @@ func reportCommand() *cli.Command {
 			"or a directory of rotated files are one recording) and prints, per interface and\n" +
 			"direction: total bytes and packets, the average rate, the p50/p99/p99.9/max rate of\n" +
 			"single bins, the time spent above --threshold, and the bursts the recording holds.\n" +
-			"A file cut short is read up to where it is readable, with a warning saying where it ends.\n\n" +
+			"A file cut short is read up to where it is readable, with a warning saying where it ends.\n" +
+			"An interface is its namespace and ifindex: a recording made with --netns keeps each\n" +
+			"namespace's interfaces apart, and the table gains NETNS (and CONTAINER) columns.\n\n" +
 			"   netwatch report rec.parquet\n" +
 			"   netwatch report --json --from 2026-11-23T10:00:00Z --to 2026-11-23T10:05:00Z recdir/",
 		Flags:        reportFlags(),
@@ -164,8 +167,25 @@ func writeReport(out io.Writer, rep record.Report, t output.TableOptions) error 
 		fmt.Fprintln(out, "no rows in range")
 		return nil
 	}
+	// NETNS and CONTAINER columns when any interface has one (a recording
+	// made with --netns or of containers).
+	var withNetns, withContainer bool
+	for _, ir := range rep.Interfaces {
+		withNetns = withNetns || ir.Netns != ""
+		withContainer = withContainer || ir.ContainerID != ""
+	}
+	labels := func(netns, container string) string {
+		var b strings.Builder
+		if withNetns {
+			b.WriteString(printableName(cmp.Or(netns, "-")) + "\t")
+		}
+		if withContainer {
+			b.WriteString(output.ShortID(container) + "\t")
+		}
+		return b.String()
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "IFACE\tDIR\tBYTES\tPACKETS\tAVG\tP50\tP99\tP99.9\tMAX\tABOVE\tBURSTS\tLONGEST\tBIGGEST\t")
+	fmt.Fprintln(tw, "IFACE\t"+labels("NETNS", "CONTAINER")+"DIR\tBYTES\tPACKETS\tAVG\tP50\tP99\tP99.9\tMAX\tABOVE\tBURSTS\tLONGEST\tBIGGEST\t")
 	for _, ir := range rep.Interfaces {
 		for _, d := range []struct {
 			name string
@@ -182,7 +202,7 @@ func writeReport(out io.Writer, rep record.Report, t output.TableOptions) error 
 			if rep.Threshold > 0 {
 				above = d.r.AboveThreshold.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", printableName(ir.Name), d.name,
+			fmt.Fprintf(tw, "%s\t%s%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", printableName(ir.Name), labels(ir.Netns, ir.ContainerID), d.name,
 				byteCount(d.r.Bytes), d.r.Packets, rate(d.r.AvgBytesPerSec), rate(d.r.P50BytesPerSec), rate(d.r.P99BytesPerSec),
 				rate(d.r.P999BytesPerSec), rate(d.r.MaxBytesPerSec), above, d.r.Bursts.Count, longest, biggest)
 		}
@@ -194,7 +214,7 @@ func writeReport(out io.Writer, rep record.Report, t output.TableOptions) error 
 	for _, ir := range rep.Interfaces {
 		for _, l := range [][]record.Burst{ir.Rx.Bursts.List, ir.Tx.Bursts.List} {
 			for _, b := range l {
-				lines = append(lines, fmt.Sprintf("  %s  %-8s %s  %8v  %10s  peak %s%s", localTime(b.Start), printableName(b.Interface), b.Direction,
+				lines = append(lines, fmt.Sprintf("  %s  %-8s %s  %8v  %10s  peak %s%s", localTime(b.Start), printableName(record.Label(b.Interface, b.Netns)), b.Direction,
 					b.Duration, byteCount(b.Bytes), rate(b.PeakBytesPerSec), lostNote(b.LostBins)))
 			}
 		}

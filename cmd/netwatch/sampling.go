@@ -66,7 +66,8 @@ func parseSampling(c *cli.Context) (sampling, error) {
 		return s, err
 	}
 	s.opts.Resolution = s.bins.resolution
-	s.table.Netns = s.opts.Netns.Set()
+	s.table.Netns = s.opts.NetnsGiven()
+	s.table.Containers = s.table.Netns
 	s.opts.BinsMemory = s.bins.memory
 	s.table.Bursts = s.bins.bursts
 	if s.bins.start.bytesPerSec > 0 {
@@ -100,9 +101,6 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 	}
 	defer be.Close()
 	emit = noticeEmptySelection(c, emit)
-	if s.opts.Netns.Set() {
-		emit = labelNetns(s.opts.Netns.Label, emit)
-	}
 	h := s.hooks
 	loop := func(ctx context.Context, interval time.Duration, count int, duration time.Duration, emit func(stats.Sample) error) error {
 		if bins, ok := binSource(c, be, s.bins, interval, h.needBins != ""); ok {
@@ -126,16 +124,6 @@ func (s sampling) run(c *cli.Context, interval time.Duration, count int, duratio
 		return loop(c.Context, interval, count, duration, emit)
 	}
 	return retimed(c.Context, s.retime, interval, count, duration, emit, loop)
-}
-
-// labelNetns wraps emit: every interface carries the namespace label.
-func labelNetns(label string, emit func(stats.Sample) error) func(stats.Sample) error {
-	return func(s stats.Sample) error {
-		for i := range s.Interfaces {
-			s.Interfaces[i].Netns = label
-		}
-		return emit(s)
-	}
 }
 
 // noticeEmptySelection wraps emit: when the first sample has no interface,

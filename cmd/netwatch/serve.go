@@ -84,7 +84,7 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	exp := exporter.New(exporter.Options{PeakWindow: window, Bursts: smp.bins.start.set()})
+	exp := exporter.New(exporter.Options{PeakWindow: window, Bursts: smp.bins.start.set(), Netns: smp.opts.NetnsGiven()})
 	handler, err := metricsHandler(exp)
 	if err != nil {
 		return err

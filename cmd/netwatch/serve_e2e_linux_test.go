@@ -125,21 +125,31 @@ const protoAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.
 // scrape fetches /metrics with accept ("" for the text format) and parses it.
 func scrape(t *testing.T, hc *http.Client, accept string) (map[string]*dto.MetricFamily, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9977/metrics", nil)
+	mfs, body, err := fetchMetrics(hc, accept)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return mfs, body
+}
+
+// fetchMetrics fetches /metrics with accept ("" for the text format) and
+// parses it.
+func fetchMetrics(hc *http.Client, accept string) (map[string]*dto.MetricFamily, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9977/metrics", nil)
+	if err != nil {
+		return nil, nil, err
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		t.Fatalf("scrape: %v", err)
+		return nil, nil, fmt.Errorf("scrape: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape: status %d, %v", resp.StatusCode, err)
+		return nil, nil, fmt.Errorf("scrape: status %d, %v", resp.StatusCode, err)
 	}
 	mfs := make(map[string]*dto.MetricFamily)
 	dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.ResponseFormat(resp.Header))
@@ -148,11 +158,11 @@ func scrape(t *testing.T, hc *http.Client, accept string) (map[string]*dto.Metri
 		if err := dec.Decode(&mf); err == io.EOF {
 			break
 		} else if err != nil {
-			t.Fatalf("parse %s: %v", resp.Header.Get("Content-Type"), err)
+			return nil, nil, fmt.Errorf("parse %s: %w", resp.Header.Get("Content-Type"), err)
 		}
 		mfs[mf.GetName()] = &mf
 	}
-	return mfs, body
+	return mfs, body, nil
 }
 
 // series returns the metric of family name with device dev ("" for none).

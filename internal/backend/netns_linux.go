@@ -74,3 +74,17 @@ func (n Netns) Check() error {
 	}
 	return h.Close()
 }
+
+// id returns the namespace's identity, so that one namespace reached by two
+// names (a name and a process's /proc/PID/ns/net) is read once.
+func (n Netns) id() (nsID, error) {
+	path := n.Path
+	if !n.Set() {
+		path = "/proc/thread-self/ns/net" // netwatch's own
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nsID{}, fmt.Errorf("netns %s: %w", n.Label, err)
+	}
+	return nsID{dev: uint64(st.Dev), ino: st.Ino}, nil
+}

@@ -21,3 +21,5 @@ func (n Netns) Check() error {
 	}
 	return nil
 }
+
+func (n Netns) id() (nsID, error) { return nsID{}, errNetnsLinux }

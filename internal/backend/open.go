@@ -12,6 +12,7 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/iface"
 	"github.com/netwatch-dev/netwatch/internal/ifsel"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // Backend names.
@@ -47,7 +48,43 @@ type Options struct {
 	// backend uses it.
 	ProcRoot string
 	// Netns is the network namespace to sample (--netns); zero: ours.
+	// When several are read it is the first, the one the backend is
+	// decided in.
 	Netns Netns
+	// Namespaces, when set, are several namespaces to read at once (--netns
+	// a,b or all), each by its own backend of the planned kind.
+	Namespaces []Netns
+	// Discover, when set (--netns all), lists the namespaces to follow
+	// while running: new ones are added, gone ones released.
+	Discover func() ([]Netns, error)
+	// Peers, when set, labels the veths of netwatch's own namespace with
+	// their peer's namespace and container (see MultiOptions.Peers).
+	Peers func() (map[int]stats.Labels, error)
+}
+
+// NetnsGiven reports whether --netns named any namespace: every interface
+// then carries its namespace's label.
+func (o Options) NetnsGiven() bool {
+	return o.Netns.Set() || len(o.Namespaces) > 0 || o.Discover != nil
+}
+
+// PerNamespace returns a copy of o for each namespace it reads (o itself
+// when it reads one).
+func (o Options) PerNamespace() []Options {
+	if len(o.Namespaces) == 0 {
+		return []Options{o}
+	}
+	out := make([]Options, len(o.Namespaces))
+	for i, ns := range o.Namespaces {
+		out[i] = o.single(ns)
+	}
+	return out
+}
+
+// single returns o reading only ns.
+func (o Options) single(ns Netns) Options {
+	o.Netns, o.Namespaces, o.Discover, o.Peers = ns, nil, nil, nil
+	return o
 }
 
 // ValidateName checks a --backend value.
@@ -61,6 +98,20 @@ func ValidateName(name string) error {
 // Open opens the backend plan names (see Decide). Any failure is an error:
 // the plan already made every fallback there is.
 func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
+	if opts.NetnsGiven() || opts.Peers != nil {
+		// Even one namespace: the labels then come with the counters,
+		// so bins and bursts carry them too.
+		nss := opts.Namespaces
+		if len(nss) == 0 {
+			nss = []Netns{opts.Netns}
+		}
+		return OpenMulti(ctx, plan, opts, MultiOptions{Namespaces: nss, Discover: opts.Discover, Peers: opts.Peers})
+	}
+	return openOne(ctx, plan, opts)
+}
+
+// openOne opens the planned backend in opts.Netns.
+func openOne(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 	var b Backend
 	err := opts.Netns.Do(func() (err error) {
 		b, err = openNamed(ctx, plan.Source.Backend, opts)
@@ -75,6 +126,17 @@ func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 // InterfaceNames lists the interfaces the planned backend can see: those of
 // the procfs tree at opts.ProcRoot for procfs, the system's otherwise.
 func InterfaceNames(plan Plan, opts Options) ([]string, error) {
+	if len(opts.Namespaces) > 0 {
+		var names []string
+		for _, o := range opts.PerNamespace() {
+			n, err := InterfaceNames(plan, o)
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, n...)
+		}
+		return names, nil
+	}
 	infos, err := ListInterfaces(opts)
 	if plan.Source.Backend == Procfs && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, IndexOf: func(string) int { return 0 }})

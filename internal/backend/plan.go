@@ -28,8 +28,10 @@ func Decide(opts Options) (Plan, error) {
 	if err := ValidateName(opts.Name); err != nil {
 		return Plan{}, err
 	}
-	if err := opts.Netns.Check(); err != nil {
-		return Plan{}, err
+	for _, o := range opts.PerNamespace() {
+		if err := o.Netns.Check(); err != nil {
+			return Plan{}, err
+		}
 	}
 	if opts.Name != Auto {
 		src, err := hostCheck(opts.Name, opts)

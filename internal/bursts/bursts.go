@@ -85,6 +85,8 @@ func (t Thresholds) normalized() Thresholds {
 type Event struct {
 	Interface string
 	Index     int
+	// Labels say where the interface lives (set by the sampler).
+	stats.Labels
 	Direction Direction
 	// FirstBin and EndBin: the burst covers bins [FirstBin, EndBin).
 	FirstBin, EndBin uint64

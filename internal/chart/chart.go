@@ -21,6 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/netwatch-dev/netwatch/internal/record"
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // Options configure a chart.
@@ -45,10 +46,14 @@ type Chart struct {
 	Columns int
 }
 
-// Panel is one interface's panel.
+// Panel is one interface's panel. An interface is its namespace and
+// ifindex: two namespaces' "lo" are two panels.
 type Panel struct {
-	Name   string
-	Index  int
+	Name  string
+	Index int
+	Netns string
+	// Label names the panel: "name", or "name@netns" in a namespace.
+	Label  string
 	Rows   int64
 	Bursts int
 	// Series are the names of the lines and envelopes drawn.
@@ -67,6 +72,8 @@ type column struct {
 type ifaceCols struct {
 	name  string
 	index int
+	netns string
+	key   stats.Key
 	rows  int64
 	cols  []column
 }
@@ -107,14 +114,15 @@ func Render(w io.Writer, paths []string, opts Options) (*Chart, error) {
 	}
 	ncols := max(opts.Width-150, 50) // about one column per pixel of the plot area
 	colDur := to.Sub(from).Seconds() / float64(ncols)
-	ifaces := map[int]*ifaceCols{}
-	var order []int
+	ifaces := map[stats.Key]*ifaceCols{}
+	var order []stats.Key
 	fold := func(r record.Row) error {
-		ic := ifaces[r.Index]
+		key := r.Key()
+		ic := ifaces[key]
 		if ic == nil {
-			ic = &ifaceCols{index: r.Index, cols: make([]column, ncols)}
-			ifaces[r.Index] = ic
-			order = append(order, r.Index)
+			ic = &ifaceCols{index: r.Index, netns: r.Netns, key: key, cols: make([]column, ncols)}
+			ifaces[key] = ic
+			order = append(order, key)
 		}
 		ic.name = r.Interface
 		ic.rows++
@@ -148,8 +156,8 @@ func Render(w io.Writer, paths []string, opts Options) (*Chart, error) {
 	if title == "" {
 		title = "netwatch recording: " + strings.Join(paths, ", ")
 	}
-	for i, idx := range order {
-		ic := ifaces[idx]
+	for i, key := range order {
+		ic := ifaces[key]
 		p, panel, err := panelPlot(ic, rec.Bursts, from, colDur, opts)
 		if err != nil {
 			return nil, err
@@ -212,7 +220,7 @@ func rateUnit(maxBits float64) (string, float64) {
 func unixSec(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 func panelPlot(ic *ifaceCols, bursts []record.Burst, from time.Time, colDur float64, opts Options) (*plot.Plot, Panel, error) {
-	panel := Panel{Name: ic.name, Index: ic.index, Rows: ic.rows}
+	panel := Panel{Name: ic.name, Index: ic.index, Netns: ic.netns, Label: record.Label(ic.name, ic.netns), Rows: ic.rows}
 	var peak float64
 	for _, c := range ic.cols {
 		if c.n > 0 {
@@ -222,7 +230,7 @@ func panelPlot(ic *ifaceCols, bursts []record.Burst, from time.Time, colDur floa
 	unit, scale := rateUnit(peak)
 	p := plot.New()
 	binsPerCol := float64(ic.rows) / float64(max(1, nonEmpty(ic.cols)))
-	p.Title.Text = fmt.Sprintf("%s (ifindex %d): rate per bin, %s", ic.name, ic.index, foldNote(binsPerCol))
+	p.Title.Text = fmt.Sprintf("%s (ifindex %d): rate per bin, %s", panel.Label, ic.index, foldNote(binsPerCol))
 	p.Y.Label.Text = "rate (" + unit + ")"
 	p.Y.Min = 0
 	start := unixSec(from)
@@ -280,7 +288,7 @@ func panelPlot(ic *ifaceCols, bursts []record.Burst, from time.Time, colDur floa
 	for d, name := range []string{"rx", "tx"} {
 		var pts plotter.XYs
 		for _, b := range bursts {
-			if b.Index == ic.index && b.Direction == name {
+			if b.Key() == ic.key && b.Direction == name {
 				pts = append(pts, plotter.XY{X: unixSec(b.Start), Y: b.PeakBytesPerSec * 8 / scale})
 			}
 		}

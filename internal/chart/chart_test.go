@@ -114,3 +114,55 @@ func TestRenderPNGAndSVG(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderNamespaces: "lo" index 1 of two namespaces are two panels,
+// titled lo@nsA and lo@nsB, each with only its own burst.
+func TestRenderNamespaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	rec, err := record.NewRecorder(record.Config{Path: path, Wall: func(m time.Duration) time.Time { return wall0.Add(m) },
+		Meta: record.Meta{Version: "test", Host: "h", Backend: "ebpf", Stream: record.StreamBins, Resolution: time.Millisecond, BurstThreshold: 50e6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for bin := uint64(0); bin < 2000; bin++ {
+		for i, ns := range []string{"nsA", "nsB"} {
+			c := stats.Counters{RxBytes: 1000 * uint64(i+1), RxPackets: 1}
+			if ns == "nsA" && bin >= 500 && bin < 503 {
+				c.RxBytes = 120_000
+			}
+			if err := rec.Bin(record.Bin{Interface: "lo", Index: 1, Labels: stats.Labels{Netns: ns}, Number: bin, Width: time.Millisecond, Counters: c}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if bin == 503 {
+			if err := rec.Burst(record.Event{Interface: "lo", Index: 1, Labels: stats.Labels{Netns: "nsA"}, Direction: "rx", FirstBin: 500, EndBin: 503,
+				Width: time.Millisecond, Bytes: 360_000, Packets: 3, PeakBytesPerSec: 120e6, Threshold: 50e6, Reason: "quiet"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	ch, err := Render(&buf, []string{path}, Options{Format: "svg", Width: 800, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Interfaces) != 2 {
+		t.Fatalf("%d panels, want one per namespace: %+v", len(ch.Interfaces), ch.Interfaces)
+	}
+	for i, want := range []struct {
+		label  string
+		bursts int
+		rows   int64
+	}{{"lo@nsA", 1, 2000}, {"lo@nsB", 0, 2000}} {
+		p := ch.Interfaces[i]
+		if p.Label != want.label || p.Bursts != want.bursts || p.Rows != want.rows {
+			t.Errorf("panel %d: %q with %d bursts and %d rows, want %q, %d, %d", i, p.Label, p.Bursts, p.Rows, want.label, want.bursts, want.rows)
+		}
+		if !strings.Contains(buf.String(), want.label+" (ifindex 1)") {
+			t.Errorf("SVG lacks the title %q", want.label+" (ifindex 1)")
+		}
+	}
+}

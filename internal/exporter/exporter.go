@@ -38,6 +38,8 @@ type Options struct {
 	// Bursts says whether burst detection is on (a burst threshold was
 	// given): only then are the burst metrics exposed.
 	Bursts bool
+	// Netns adds the netns label to every device series (--netns given).
+	Netns bool
 }
 
 // Exporter holds the state the sampler loop feeds and scrapes read. Its
@@ -53,7 +55,7 @@ type Exporter struct {
 	resolution time.Duration // bin width; 0: no bins
 	interval   time.Duration // sample interval (procfs resolution)
 	started    bool
-	devices    map[int]*device
+	devices    map[stats.Key]*device
 	born       uint64 // devices made so far: the newest device has the highest
 	lastBin    uint64 // newest bin fed
 	bins       uint64 // bins fed (time covered, in bins)
@@ -64,6 +66,7 @@ type Exporter struct {
 type device struct {
 	name        string
 	born        uint64 // Exporter.born when it was made
+	labels      stats.Labels
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -109,8 +112,11 @@ func New(opts Options) *Exporter {
 	if opts.PeakWindow <= 0 {
 		opts.PeakWindow = DefaultPeakWindow
 	}
-	e := &Exporter{opts: opts, devices: make(map[int]*device)}
-	dev := []string{"device"}
+	e := &Exporter{opts: opts, devices: make(map[stats.Key]*device)}
+	dev := []string{"device", "container_id"}
+	if opts.Netns {
+		dev = append(dev, "netns")
+	}
 	for d, dir := range dirNames {
 		e.descs.rate[d] = desc("network_"+dir+"_bin_rate_bytes_per_second",
 			"Distribution of the "+dir+" rate of each in-kernel time bin (bytes in the bin / bin width), native and classic buckets. "+
@@ -171,18 +177,20 @@ func (e *Exporter) Started(src stats.Source, resolution, interval time.Duration)
 // Poll records how long a read of the backend took.
 func (e *Exporter) Poll(d time.Duration) { e.pollDur.Observe(d.Seconds()) }
 
-func (e *Exporter) device(index int, name string) *device {
-	dv := e.devices[index]
+func (e *Exporter) device(index int, name string, labels stats.Labels) *device {
+	k := stats.KeyOf(labels.Netns, index, name)
+	dv := e.devices[k]
 	if dv != nil {
-		// An interface is its index: a rename only changes the label.
-		// The series under the old name end; those under the new one
-		// start with the values they had (the counters go on, as in
-		// watch and record), so rate() and increase() over the new
-		// series see no reset and no jump.
-		dv.name = name
+		// An interface is its index: a rename (or a container label
+		// found later) only changes the labels. The series under the
+		// old labels end; those under the new ones start with the
+		// values they had (the counters go on, as in watch and
+		// record), so rate() and increase() over the new series see
+		// no reset and no jump.
+		dv.name, dv.labels = name, labels
 	} else {
 		e.born++
-		dv = &device{name: name, born: e.born}
+		dv = &device{name: name, born: e.born, labels: labels}
 		if e.resolution > 0 {
 			for d := range dv.dirs {
 				dv.dirs[d].rate = newHist(rateExps[0], rateExps[1])
@@ -191,7 +199,7 @@ func (e *Exporter) device(index int, name string) *device {
 				}
 			}
 		}
-		e.devices[index] = dv
+		e.devices[k] = dv
 	}
 	return dv
 }
@@ -202,7 +210,7 @@ func (e *Exporter) Bin(b sampler.Bin) {
 	perSec := 1 / b.Width.Seconds()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	dv := e.device(b.Index, b.Interface)
+	dv := e.device(b.Index, b.Interface, b.Labels)
 	dv.seen = true
 	if e.bins == 0 || b.Number > e.lastBin {
 		e.bins++ // the first interface of a new bin
@@ -232,7 +240,7 @@ func (e *Exporter) Bin(b sampler.Bin) {
 func (e *Exporter) Burst(ev bursts.Event) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	dv := e.device(ev.Index, ev.Interface)
+	dv := e.device(ev.Index, ev.Interface, ev.Labels)
 	dv.thresholds = ev.Thresholds
 	ds := &dv.dirs[ev.Direction]
 	ds.bursts++
@@ -248,12 +256,12 @@ func (e *Exporter) Sample(s stats.Sample) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, is := range s.Interfaces {
-		dv := e.device(is.Index, is.Name)
+		dv := e.device(is.Index, is.Name, is.Labels)
 		dv.counters, dv.hasCounters, dv.errors, dv.seen = is.Counters, true, is.Errors, true
 	}
-	for index, dv := range e.devices {
+	for k, dv := range e.devices {
 		if !dv.seen {
-			delete(e.devices, index)
+			delete(e.devices, k)
 			continue
 		}
 		dv.seen = false
@@ -278,6 +286,7 @@ type snapshot struct {
 type devSnap struct {
 	name        string
 	born        uint64
+	values      []string // label values: device, container_id[, netns]
 	counters    stats.Counters
 	hasCounters bool
 	errors      *stats.ErrorCounters
@@ -301,7 +310,7 @@ func (e *Exporter) snapshot() snapshot {
 		newest = e.lastBin / e.slotBins
 	}
 	for _, dv := range e.devices {
-		ds := devSnap{name: dv.name, born: dv.born, counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
+		ds := devSnap{name: dv.name, born: dv.born, values: e.labelValues(dv), counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
 		ds.start, ds.end = dv.thresholds.Start, dv.thresholds.End
 		for d := range dv.dirs {
 			st := &dv.dirs[d]
@@ -321,19 +330,16 @@ func (e *Exporter) snapshot() snapshot {
 		s.devices = append(s.devices, ds)
 	}
 	slices.SortFunc(s.devices, func(a, b devSnap) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
+		if c := slices.Compare(a.values, b.values); c != 0 {
+			return c
 		}
 		return cmp.Compare(b.born, a.born) // the newest first
 	})
-	// Two devices with one name: an interface deleted and created again
-	// under its name (or renamed to a name another one just left), for
-	// the moment between the new one's first bin and the sample that
-	// drops the old one. Series must be unique: the newest has the name.
-	s.devices = slices.CompactFunc(s.devices, func(a, b devSnap) bool { return a.name == b.name })
+	// Two devices with the same labels: an interface deleted and created
+	// again under its name (or renamed to a name another one just left),
+	// for the moment between the new one's first bin and the sample that
+	// drops the old one. Series must be unique: the newest has them.
+	s.devices = slices.CompactFunc(s.devices, func(a, b devSnap) bool { return slices.Equal(a.values, b.values) })
 	return s
 }
 
@@ -361,22 +367,22 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, dv := range s.devices {
 		if dv.hasCounters {
 			c := dv.counters
-			ch <- prometheus.MustNewConstMetric(e.descs.bytes[0], prometheus.CounterValue, float64(c.RxBytes), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.packets[0], prometheus.CounterValue, float64(c.RxPackets), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.bytes[1], prometheus.CounterValue, float64(c.TxBytes), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.packets[1], prometheus.CounterValue, float64(c.TxPackets), dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.bytes[0], prometheus.CounterValue, float64(c.RxBytes), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.packets[0], prometheus.CounterValue, float64(c.RxPackets), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.bytes[1], prometheus.CounterValue, float64(c.TxBytes), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.packets[1], prometheus.CounterValue, float64(c.TxPackets), dv.values...)
 		}
 		if er := dv.errors; er != nil {
-			ch <- prometheus.MustNewConstMetric(e.descs.errs[0], prometheus.CounterValue, float64(er.RxErrors), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.drops[0], prometheus.CounterValue, float64(er.RxDrops), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.errs[1], prometheus.CounterValue, float64(er.TxErrors), dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.drops[1], prometheus.CounterValue, float64(er.TxDrops), dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.errs[0], prometheus.CounterValue, float64(er.RxErrors), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.drops[0], prometheus.CounterValue, float64(er.RxDrops), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.errs[1], prometheus.CounterValue, float64(er.TxErrors), dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.drops[1], prometheus.CounterValue, float64(er.TxDrops), dv.values...)
 		}
 		if s.resolution <= 0 {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(e.descs.lost[0], prometheus.CounterValue, float64(dv.lost), dv.name)
-		labels := prometheus.MakeLabelPairs(e.descs.rate[0], []string{dv.name})
+		ch <- prometheus.MustNewConstMetric(e.descs.lost[0], prometheus.CounterValue, float64(dv.lost), dv.values...)
+		labels := prometheus.MakeLabelPairs(e.descs.rate[0], dv.values)
 		for d := range 2 {
 			if dv.rate[d].used() {
 				ch <- histMetric{desc: e.descs.rate[d], labels: labels, h: dv.rate[d], classicExps: rateClassic}
@@ -384,15 +390,24 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			if dv.dur[d].used() {
 				ch <- histMetric{desc: e.descs.burstDur[d], labels: labels, h: dv.dur[d], classicExps: durClassic}
 			}
-			ch <- prometheus.MustNewConstMetric(e.descs.peak[d], prometheus.GaugeValue, dv.peak[d], dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.peak[d], prometheus.GaugeValue, dv.peak[d], dv.values...)
 			if e.opts.Bursts {
-				ch <- prometheus.MustNewConstMetric(e.descs.bursts[d], prometheus.CounterValue, float64(dv.bursts[d]), dv.name)
-				ch <- prometheus.MustNewConstMetric(e.descs.above[d], prometheus.CounterValue, float64(dv.above[d]), dv.name)
+				ch <- prometheus.MustNewConstMetric(e.descs.bursts[d], prometheus.CounterValue, float64(dv.bursts[d]), dv.values...)
+				ch <- prometheus.MustNewConstMetric(e.descs.above[d], prometheus.CounterValue, float64(dv.above[d]), dv.values...)
 			}
 		}
 		if e.opts.Bursts && dv.start > 0 { // known from the first burst on
-			ch <- prometheus.MustNewConstMetric(e.descs.threshold[0], prometheus.GaugeValue, dv.start, dv.name)
-			ch <- prometheus.MustNewConstMetric(e.descs.threshold[1], prometheus.GaugeValue, dv.end, dv.name)
+			ch <- prometheus.MustNewConstMetric(e.descs.threshold[0], prometheus.GaugeValue, dv.start, dv.values...)
+			ch <- prometheus.MustNewConstMetric(e.descs.threshold[1], prometheus.GaugeValue, dv.end, dv.values...)
 		}
 	}
+}
+
+// labelValues are a device's label values, in the descs' order.
+func (e *Exporter) labelValues(dv *device) []string {
+	v := []string{dv.name, dv.labels.Container}
+	if e.opts.Netns {
+		v = append(v, dv.labels.Netns)
+	}
+	return v
 }

@@ -310,3 +310,44 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Two namespaces' lo (same name, same index) are two devices, told apart by
+// the netns label; a container's veth carries its container_id.
+func TestExporterNamespaceLabels(t *testing.T) {
+	e, reg := newReg(t, Options{Netns: true})
+	e.Started(stats.Source{Backend: "ebpf", Attach: "tcx"}, ms, 10*ms)
+	for n := uint64(1); n <= 3; n++ {
+		e.Bin(sampler.Bin{Interface: "lo", Index: 1, Labels: stats.Labels{Netns: "blue"}, Number: n, Width: ms, Counters: stats.Counters{RxBytes: 1}})
+		e.Bin(sampler.Bin{Interface: "lo", Index: 1, Labels: stats.Labels{Netns: "red"}, Number: n, Width: ms, Counters: stats.Counters{RxBytes: 2}})
+	}
+	if err := e.Sample(stats.Sample{Interfaces: []stats.InterfaceSample{
+		{Name: "lo", Index: 1, Counters: stats.Counters{RxBytes: 3}, Labels: stats.Labels{Netns: "blue"}},
+		{Name: "lo", Index: 1, Counters: stats.Counters{RxBytes: 6}, Labels: stats.Labels{Netns: "red"}},
+		{Name: "veth1", Index: 7, Counters: stats.Counters{RxBytes: 9}, Labels: stats.Labels{Container: "abc123", PeerNetns: "pid:42"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	m := gather(t, reg)
+	got := map[string]float64{}
+	for _, s := range m["netwatch_network_receive_bytes_total"] {
+		got[labels(s)] = s.GetCounter().GetValue()
+	}
+	want := map[string]float64{
+		"container_id=,device=lo,netns=blue":      3,
+		"container_id=,device=lo,netns=red":       6,
+		"container_id=abc123,device=veth1,netns=": 9,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("series %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+	for _, s := range m["netwatch_network_receive_bin_rate_bytes_per_second"] {
+		if l := labels(s); strings.Contains(l, "device=lo") && s.GetHistogram().GetSampleCount() != 3 {
+			t.Errorf("%s: %d bins, want 3 (each namespace's own)", l, s.GetHistogram().GetSampleCount())
+		}
+	}
+}

@@ -19,6 +19,8 @@ var csvHeader = []string{
 	"resolution_ns", "exact_bins", "lost_bins",
 	"rx_peak_bytes_per_sec", "rx_p99_bytes_per_sec", "rx_bursts",
 	"tx_peak_bytes_per_sec", "tx_p99_bytes_per_sec", "tx_bursts",
+	// Added with container labels; empty when none.
+	"container_id", "peer_netns",
 }
 
 // csvStream renders RFC 4180 CSV: the header before the first sample, then
@@ -69,7 +71,8 @@ func (c *csvStream) render(s stats.Sample) error {
 		r[12] = c.rate(in.TxBytesPerSec)
 		r[13] = c.rate(in.TxPacketsPerSec)
 		r[14], r[15], r[16] = resolution, exact, strconv.Itoa(in.LostBins)
-		c.summary(r[17:len(csvHeader)], in.Summary)
+		c.summary(r[17:len(csvHeader)-2], in.Summary)
+		r[len(csvHeader)-2], r[len(csvHeader)-1] = in.Container, in.PeerNetns
 		if c.netns {
 			r[len(csvHeader)] = in.Netns
 		}

@@ -27,6 +27,9 @@ type wireEvent struct {
 	EndThresholdBytes float64 `json:"end_threshold_bytes_per_sec"`
 	LostBins          int     `json:"lost_bins"`
 	Reason            string  `json:"reason"` // quiet, vanished or stopped
+	Netns             string  `json:"netns,omitempty"`
+	ContainerID       string  `json:"container_id,omitempty"`
+	PeerNetns         string  `json:"peer_netns,omitempty"`
 }
 
 func buildEvent(e bursts.Event) wireEvent {
@@ -39,6 +42,7 @@ func buildEvent(e bursts.Event) wireEvent {
 		ThresholdBytes:    finite(e.Thresholds.Start),
 		EndThresholdBytes: finite(e.Thresholds.End),
 		LostBins:          e.LostBins, Reason: e.Reason,
+		Netns: e.Netns, ContainerID: e.Container, PeerNetns: e.PeerNetns,
 	}
 	if e.Duration > 0 {
 		w.MeanBytesPerSec = finite(float64(e.Bytes) / e.Duration.Seconds())

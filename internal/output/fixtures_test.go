@@ -67,6 +67,8 @@ func streamFixture() []stats.Sample {
 			Name: `we,ird "name"`, Index: 7,
 			Counters: stats.Counters{RxBytes: 1, RxPackets: 1},
 			Rates:    stats.Rates{RxBytesPerSec: rate, RxPacketsPerSec: 999.5, TxBytesPerSec: 999, TxPacketsPerSec: 1000},
+			// A veth whose peer is in a container's namespace.
+			Labels: stats.Labels{Container: "4f2a9c1b7e0d5a3b8c6e1f0a9d2b7c4e5f8a1b3c6d9e0f2a4b7c8d1e3f5a6b9c", PeerNetns: "pid:4242"},
 		}
 	}
 	const huge = 1 << 63

@@ -82,4 +82,7 @@ type TableOptions struct {
 	// of CSV rows (--netns given); JSON has the netns field whenever an
 	// interface has a namespace.
 	Netns bool
+	// Containers adds a CONTAINER column (short id) to the table. CSV rows
+	// always end with container_id and peer_netns.
+	Containers bool
 }

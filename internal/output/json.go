@@ -40,8 +40,13 @@ type wireInterface struct {
 	*wireSummary
 	// LostBins counts in-kernel time bins overwritten before they were read.
 	LostBins int `json:"lost_bins,omitempty"`
-	// Netns is the namespace the user named with --netns.
+	// Netns is the namespace the interface lives in (--netns).
 	Netns string `json:"netns,omitempty"`
+	// ContainerID is the container the interface belongs to (it lives in
+	// the container's namespace, or it is a veth whose peer does).
+	ContainerID string `json:"container_id,omitempty"`
+	// PeerNetns is the namespace a veth's peer lives in.
+	PeerNetns string `json:"peer_netns,omitempty"`
 	// IntervalNs is the time this interface's rates cover when it is
 	// shorter than the sample's interval_ns (it appeared meanwhile).
 	IntervalNs int64 `json:"interval_ns,omitempty"`
@@ -133,6 +138,8 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			TxPacketsPerSec: finite(in.TxPacketsPerSec),
 			LostBins:        in.LostBins,
 			Netns:           in.Netns,
+			ContainerID:     in.Container,
+			PeerNetns:       in.PeerNetns,
 			IntervalNs:      int64(in.Interval),
 		}
 		if in.Summary != nil {

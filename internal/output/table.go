@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -77,9 +78,13 @@ func (t *table) render(s stats.Sample) error {
 		if t.sums {
 			b = t.appendSummary(b, in.Summary)
 		}
+		if t.opts.Containers {
+			b = append(b, columnGap...)
+			b = padRight(b, ShortID(in.Container), containerWidth)
+		}
 		if t.opts.Netns {
 			b = append(b, columnGap...)
-			b = append(b, printable(in.Netns)...)
+			b = append(b, printable(cmp.Or(in.Netns, "-"))...)
 		}
 		b = append(b, '\n')
 		t.buf.Write(b)
@@ -149,6 +154,10 @@ func (t *table) header(ifaces []stats.InterfaceSample) {
 			b = append(b, columnGap...)
 			b = padLeft(b, "BURSTS rx/tx", burstWidth)
 		}
+	}
+	if t.opts.Containers {
+		b = append(b, columnGap...)
+		b = padRight(b, "CONTAINER", containerWidth)
 	}
 	if t.opts.Netns {
 		b = append(b, columnGap...)
@@ -241,4 +250,17 @@ func printable(name string) string {
 		i += size
 	}
 	return string(b)
+}
+
+// containerWidth is the table's CONTAINER column: a short id, as docker ps
+// shows it.
+const containerWidth = 12
+
+// ShortID is a container id cut to 12 characters, as docker ps shows it
+// ("-" when none).
+func ShortID(id string) string {
+	if id == "" {
+		return "-"
+	}
+	return printable(id[:min(len(id), containerWidth)])
 }

@@ -6,12 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // CaptureConfig configures burst-triggered capture.
 type CaptureConfig struct {
-	// Dir receives one file per capture, named by interface and the
-	// window's start: eth0-20260102T150405.123Z.parquet.
+	// Dir receives one file per capture, named by interface (and its
+	// namespace, when it has one) and the window's start:
+	// eth0-20260102T150405.123Z.parquet, eth0@ns1-20260102T150405.123Z.parquet.
 	Dir    string
 	Format Format
 	// Before and After are how much of the bin stream around a burst each
@@ -38,9 +41,10 @@ type Capture struct {
 	Path      string
 	Interface string
 	Index     int
-	Window    Window
-	Bins      int
-	Bursts    []Burst
+	stats.Labels
+	Window Window
+	Bins   int
+	Bursts []Burst
 	// Short: the recording ended before the window did. (A window whose
 	// start precedes the first bin seen starts at that bin: Window.From
 	// is always the first row's start.)
@@ -54,7 +58,7 @@ func (c Capture) String() string {
 		parts = append(parts, fmt.Sprintf("%s %s %v %dB peak %s", b.Direction, b.Start.Local().Format("15:04:05.000"),
 			b.Duration, b.Bytes, rateText(b.PeakBytesPerSec)))
 	}
-	s := fmt.Sprintf("captured %s: %d burst(s) [%s], window %s-%s (%d bins) -> %s", c.Interface, len(c.Bursts),
+	s := fmt.Sprintf("captured %s: %d burst(s) [%s], window %s-%s (%d bins) -> %s", Label(c.Interface, c.Netns), len(c.Bursts),
 		strings.Join(parts, "; "), c.Window.From.Local().Format("15:04:05.000"), c.Window.To.Local().Format("15:04:05.000"), c.Bins, c.Path)
 	if c.Short {
 		s += " (cut short: the recording ended)"
@@ -78,15 +82,17 @@ func rateText(bytesPerSec float64) string {
 // Capturer keeps the last Before of bins per interface in memory and, for
 // each burst, writes the bins from Before ahead of its start to After past
 // its end into a file of its own. Windows that overlap (on one interface)
-// are merged into one capture.
+// are merged into one capture. An interface is its namespace and ifindex:
+// two namespaces' interfaces of one name and index are captured apart.
 type Capturer struct {
 	cfg    CaptureConfig
-	ifaces map[int]*capIface
+	ifaces map[stats.Key]*capIface
 	err    error
 }
 
 type capIface struct {
 	name      string
+	labels    stats.Labels
 	bins      []Bin // recent bins; while capturing, every bin since from
 	capturing bool
 	from      uint64 // first bin of the window
@@ -98,7 +104,7 @@ type capIface struct {
 
 // NewCapturer returns a Capturer.
 func NewCapturer(cfg CaptureConfig) *Capturer {
-	return &Capturer{cfg: cfg, ifaces: make(map[int]*capIface)}
+	return &Capturer{cfg: cfg, ifaces: make(map[stats.Key]*capIface)}
 }
 
 func binsIn(d, width time.Duration) uint64 {
@@ -113,12 +119,13 @@ func (c *Capturer) Bin(b Bin) error {
 	if c.err != nil {
 		return c.err
 	}
-	st := c.ifaces[b.Index]
+	key := stats.KeyOf(b.Netns, b.Index, b.Interface)
+	st := c.ifaces[key]
 	if st == nil {
 		st = &capIface{}
-		c.ifaces[b.Index] = st
+		c.ifaces[key] = st
 	}
-	st.name, st.width = b.Interface, b.Width
+	st.name, st.labels, st.width = b.Interface, b.Labels, b.Width
 	before := binsIn(c.cfg.Before, b.Width)
 	st.bins = append(st.bins, b)
 	for _, started := range b.Started {
@@ -160,7 +167,7 @@ func (c *Capturer) Burst(e Event) error {
 	if c.err != nil {
 		return c.err
 	}
-	st := c.ifaces[e.Index]
+	st := c.ifaces[stats.KeyOf(e.Netns, e.Index, e.Interface)]
 	if st == nil || !st.capturing {
 		return nil // its start was never seen (detection began mid-burst)
 	}
@@ -212,16 +219,20 @@ func (c *Capturer) write(st *capIface, final bool) error {
 	meta := c.cfg.Meta
 	meta.Start = win.From
 	meta.Capture = &win
-	name := fmt.Sprintf("%s-%s%s", safeName(st.name), win.From.Format("20060102T150405.000Z"), c.cfg.Format.Ext())
+	label := safeName(st.name)
+	if st.labels.Netns != "" {
+		label += "@" + safeName(st.labels.Netns)
+	}
+	name := fmt.Sprintf("%s-%s%s", label, win.From.Format("20060102T150405.000Z"), c.cfg.Format.Ext())
 	path := filepath.Join(c.cfg.Dir, name)
 	w, err := Create(path, meta)
 	if err != nil {
 		return createError(err)
 	}
-	capt := Capture{Path: path, Interface: st.name, Index: rows[0].Index, Window: win, Bins: len(rows), Short: short && final}
+	capt := Capture{Path: path, Interface: st.name, Index: rows[0].Index, Labels: st.labels, Window: win, Bins: len(rows), Short: short && final}
 	for _, b := range rows {
 		row := Row{Time: c.cfg.Wall(time.Duration(b.Number) * b.Width).UTC(), Duration: b.Width,
-			Interface: b.Interface, Index: b.Index, Counters: b.Counters, Lost: b.Lost}
+			Interface: b.Interface, Index: b.Index, Labels: b.Labels, Counters: b.Counters, Lost: b.Lost}
 		if err := w.WriteRow(row); err != nil {
 			w.Abort()
 			return err

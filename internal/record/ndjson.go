@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction, as in netwatch's
@@ -47,21 +49,35 @@ type ndjsonWriter struct {
 	err   error     // the first write error; every later call returns it
 }
 
-// ifaceSet collects the interfaces a file holds, in the order they appear.
+// ifaceSet collects the interfaces a file holds, in the order they appear:
+// one entry per namespace, ifindex and name (a rename is a second entry),
+// with the latest labels known (a veth's peer may be found after its
+// first row).
 type ifaceSet struct {
 	list []Interface
-	idx  map[Interface]bool
+	idx  map[ifaceID]int
 }
 
-func (s *ifaceSet) add(name string, index int) {
-	k := Interface{Name: name, Index: index}
-	if s.idx[k] {
+type ifaceID struct {
+	key  stats.Key
+	name string
+}
+
+func (s *ifaceSet) add(k Interface) {
+	id := ifaceID{k.Key(), k.Name}
+	if i, ok := s.idx[id]; ok {
+		if k.ContainerID != "" {
+			s.list[i].ContainerID = k.ContainerID
+		}
+		if k.PeerNetns != "" {
+			s.list[i].PeerNetns = k.PeerNetns
+		}
 		return
 	}
 	if s.idx == nil {
-		s.idx = make(map[Interface]bool)
+		s.idx = make(map[ifaceID]int)
 	}
-	s.idx[k] = true
+	s.idx[id] = len(s.list)
 	s.list = append(s.list, k)
 }
 
@@ -86,7 +102,7 @@ func createNDJSON(path string, f Format, meta Meta) (*ndjsonWriter, error) {
 	}
 	w.buf = bufio.NewWriterSize(dst, 64<<10)
 	for _, ifc := range meta.Interfaces {
-		w.seen.add(ifc.Name, ifc.Index)
+		w.seen.add(ifc)
 	}
 	if meta.Interfaces == nil {
 		meta.Interfaces = []Interface{}
@@ -131,7 +147,7 @@ func (w *ndjsonWriter) write(b []byte) error {
 }
 
 func (w *ndjsonWriter) WriteRow(r Row) error {
-	w.seen.add(r.Interface, r.Index)
+	w.seen.add(interfaceOf(r.Interface, r.Index, r.Labels))
 	if e := r.End(); e.After(w.last) {
 		w.last = e
 	}
@@ -140,9 +156,17 @@ func (w *ndjsonWriter) WriteRow(r Row) error {
 	b = append(b, `","duration_ns":`...)
 	b = strconv.AppendInt(b, int64(r.Duration), 10)
 	b = append(b, `,"interface":`...)
-	b = strconv.AppendQuote(b, r.Interface)
+	b = appendJSONString(b, r.Interface)
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(r.Index), 10)
+	if r.Netns != "" {
+		b = append(b, `,"netns":`...)
+		b = appendJSONString(b, r.Netns)
+	}
+	if r.Container != "" {
+		b = append(b, `,"container_id":`...)
+		b = appendJSONString(b, r.Container)
+	}
 	b = append(b, `,"rx_bytes":`...)
 	b = strconv.AppendUint(b, r.RxBytes, 10)
 	b = append(b, `,"rx_packets":`...)
@@ -157,6 +181,20 @@ func (w *ndjsonWriter) WriteRow(r Row) error {
 	b = append(b, "}\n"...)
 	w.line = b
 	return w.write(b)
+}
+
+// appendJSONString appends s as a JSON string. (strconv.AppendQuote is Go
+// syntax: its \x escapes are not JSON.)
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			j, _ := json.Marshal(s) // a string always marshals
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func (w *ndjsonWriter) WriteBurst(b Burst) error { return w.writeJSON("burst", b) }

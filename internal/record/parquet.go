@@ -17,7 +17,9 @@ const (
 	burstsKey = "netwatch.bursts"
 )
 
-// parquetRow is the Parquet schema of a recording. Counts are signed 64-bit
+// parquetRow is the Parquet schema of a recording. netns and container_id
+// are empty strings when none is known (files written before they existed
+// lack the columns; they read back as empty). Counts are signed 64-bit
 // (INT64) rather than UINT64: Spark and older pandas do not read unsigned
 // columns, and a bin's count never comes near 2^63.
 type parquetRow struct {
@@ -25,6 +27,8 @@ type parquetRow struct {
 	Duration  int64  `parquet:"duration_ns,delta"`
 	Interface string `parquet:"interface,dict"`
 	Index     int32  `parquet:"index,dict"`
+	Netns     string `parquet:"netns,dict"`
+	Container string `parquet:"container_id,dict"`
 	RxBytes   int64  `parquet:"rx_bytes"`
 	RxPackets int64  `parquet:"rx_packets"`
 	TxBytes   int64  `parquet:"tx_bytes"`
@@ -66,7 +70,7 @@ func createParquet(path string, meta Meta) (*parquetWriter, error) {
 		parquet.CreatedBy("netwatch", meta.Version, ""),
 	)
 	for _, ifc := range meta.Interfaces {
-		w.seen.add(ifc.Name, ifc.Index)
+		w.seen.add(ifc)
 	}
 	return w, nil
 }
@@ -75,10 +79,10 @@ func (w *parquetWriter) WriteRow(r Row) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.seen.add(r.Interface, r.Index)
+	w.seen.add(interfaceOf(r.Interface, r.Index, r.Labels))
 	w.rows = append(w.rows, parquetRow{
 		Time: r.Time.UnixNano(), Duration: int64(r.Duration),
-		Interface: r.Interface, Index: int32(r.Index),
+		Interface: r.Interface, Index: int32(r.Index), Netns: r.Netns, Container: r.Container,
 		RxBytes: int64(r.RxBytes), RxPackets: int64(r.RxPackets),
 		TxBytes: int64(r.TxBytes), TxPackets: int64(r.TxPackets),
 		Lost: r.Lost,

@@ -234,6 +234,7 @@ func (r *parquetReader) read(fn func(Row) error) (_ FileInfo, _ []Burst, err err
 			row := Row{
 				Time: timeOf(pr.Time), Duration: time.Duration(pr.Duration),
 				Interface: pr.Interface, Index: int(pr.Index),
+				Labels: stats.Labels{Netns: pr.Netns, Container: pr.Container},
 				Counters: stats.Counters{
 					RxBytes: uint64(pr.RxBytes), RxPackets: uint64(pr.RxPackets),
 					TxBytes: uint64(pr.TxBytes), TxPackets: uint64(pr.TxPackets),
@@ -276,6 +277,8 @@ type ndjsonLine struct {
 	Duration  time.Duration `json:"duration_ns"`
 	Interface string        `json:"interface"`
 	Index     int           `json:"index"`
+	Netns     string        `json:"netns"`
+	Container string        `json:"container_id"`
 	RxBytes   uint64        `json:"rx_bytes"`
 	RxPackets uint64        `json:"rx_packets"`
 	TxBytes   uint64        `json:"tx_bytes"`
@@ -360,6 +363,7 @@ func (r *ndjsonReader) read(fn func(Row) error) (FileInfo, []Burst, error) {
 			switch l.Type {
 			case "bin", "sample":
 				row := Row{Time: l.Time, Duration: l.Duration, Interface: l.Interface, Index: l.Index,
+					Labels:   stats.Labels{Netns: l.Netns, Container: l.Container},
 					Counters: stats.Counters{RxBytes: l.RxBytes, RxPackets: l.RxPackets, TxBytes: l.TxBytes, TxPackets: l.TxPackets},
 					Lost:     l.Lost}
 				r.inf.Rows++

@@ -7,7 +7,8 @@
 //
 // The format follows the file name:
 //   - .parquet: one row per bin and interface (columns time, duration_ns,
-//     interface, index, rx_bytes, rx_packets, tx_bytes, tx_packets, lost),
+//     interface, index, netns, container_id, rx_bytes, rx_packets,
+//     tx_bytes, tx_packets, lost),
 //     zstd-compressed, with the metadata and the burst events as JSON in the
 //     file's key/value metadata (keys "netwatch.meta" and "netwatch.bursts").
 //     A Parquet file is only readable once its footer is written, so it is
@@ -16,6 +17,11 @@
 //     line, then "bin" and "burst" lines, and an "end" line on Close. Lines
 //     are flushed by Flush; a file cut anywhere loses at most what was
 //     written since the last Flush, and readers say where it ends.
+//
+// An interface is its network namespace and ifindex: with --netns A,B or
+// --netns all two namespaces may both have "lo" with index 1, and their
+// rows stay apart by netns (empty when no namespace was named). Files
+// written before netns and container_id existed read back with both empty.
 //
 // Rows are in time order; time is the start of the bin (or of the sample's
 // interval) on the wall clock, UTC, and duration_ns its width. Byte and
@@ -94,6 +100,28 @@ type Meta struct {
 type Interface struct {
 	Name  string `json:"name"`
 	Index int    `json:"index"`
+	// Netns, ContainerID and PeerNetns are the interface's labels (see
+	// stats.Labels); empty when none is known.
+	Netns       string `json:"netns,omitempty"`
+	ContainerID string `json:"container_id,omitempty"`
+	PeerNetns   string `json:"peer_netns,omitempty"`
+}
+
+// interfaceOf is the Interface with name, index and labels l.
+func interfaceOf(name string, index int, l stats.Labels) Interface {
+	return Interface{Name: name, Index: index, Netns: l.Netns, ContainerID: l.Container, PeerNetns: l.PeerNetns}
+}
+
+// Key is the interface's identity: its namespace and ifindex.
+func (i Interface) Key() stats.Key { return stats.KeyOf(i.Netns, i.Index, i.Name) }
+
+// Label is how an interface is named to people: "name", or "name@netns"
+// when it has a namespace.
+func Label(name, netns string) string {
+	if netns == "" {
+		return name
+	}
+	return name + "@" + netns
 }
 
 // Window is a span of time [From, To).
@@ -109,6 +137,10 @@ type Row struct {
 	Duration  time.Duration
 	Interface string
 	Index     int
+	// Labels: the namespace and container of the interface. Rows carry
+	// Netns and Container; PeerNetns is in the file's interface list
+	// (Meta.Interfaces).
+	stats.Labels
 	// Counters are what the bin counted.
 	stats.Counters
 	// Lost: the kernel overwrote part of the bin before it was read; its
@@ -119,11 +151,16 @@ type Row struct {
 // End is when the row's bin ends.
 func (r Row) End() time.Time { return r.Time.Add(r.Duration) }
 
+// Key is the row's interface: its namespace and ifindex.
+func (r Row) Key() stats.Key { return stats.KeyOf(r.Netns, r.Index, r.Interface) }
+
 // Burst is one burst event, as the burst detector reported it.
 type Burst struct {
-	Interface string `json:"interface"`
-	Index     int    `json:"index"`
-	Direction string `json:"direction"` // "rx" or "tx"
+	Interface   string `json:"interface"`
+	Index       int    `json:"index"`
+	Netns       string `json:"netns,omitempty"`
+	ContainerID string `json:"container_id,omitempty"`
+	Direction   string `json:"direction"` // "rx" or "tx"
 	// Start and End are bin edges on the wall clock.
 	Start           time.Time     `json:"start"`
 	End             time.Time     `json:"end"`
@@ -135,6 +172,9 @@ type Burst struct {
 	LostBins        int           `json:"lost_bins,omitempty"`
 	Reason          string        `json:"reason"`
 }
+
+// Key is the burst's interface: its namespace and ifindex.
+func (b Burst) Key() stats.Key { return stats.KeyOf(b.Netns, b.Index, b.Interface) }
 
 // Writer writes one recording file.
 type Writer interface {

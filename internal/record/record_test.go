@@ -35,7 +35,7 @@ type fakeBurst struct {
 func newFakeStream(first, n uint64, bursts []fakeBurst) fakeStream {
 	const width = time.Millisecond
 	fs := fakeStream{total: map[int]stats.Counters{}}
-	ifaces := []Interface{{"veth-a", 7}, {"eth0", 2}}
+	ifaces := []Interface{{Name: "veth-a", Index: 7}, {Name: "eth0", Index: 2}}
 	for bin := first; bin < first+n; bin++ {
 		for _, ifc := range ifaces {
 			c := stats.Counters{RxBytes: 100 + bin%7, RxPackets: 1, TxBytes: 60 + bin%3, TxPackets: 1}

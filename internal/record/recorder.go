@@ -18,6 +18,8 @@ import (
 type Bin struct {
 	Interface string
 	Index     int
+	// Labels: where the interface lives (namespace, container).
+	stats.Labels
 	// Number: the bin covers CLOCK_MONOTONIC [Number*Width, (Number+1)*Width).
 	Number uint64
 	Width  time.Duration
@@ -31,8 +33,9 @@ type Bin struct {
 // Event is a finished burst as the burst detector reports it: bins
 // [FirstBin, EndBin) of width Width.
 type Event struct {
-	Interface        string
-	Index            int
+	Interface string
+	Index     int
+	stats.Labels
 	Direction        string
 	FirstBin, EndBin uint64
 	Width            time.Duration
@@ -47,7 +50,7 @@ type Event struct {
 func (e Event) burst(wall func(time.Duration) time.Time) Burst {
 	start, end := time.Duration(e.FirstBin)*e.Width, time.Duration(e.EndBin)*e.Width
 	return Burst{
-		Interface: e.Interface, Index: e.Index, Direction: e.Direction,
+		Interface: e.Interface, Index: e.Index, Netns: e.Netns, ContainerID: e.Container, Direction: e.Direction,
 		Start: wall(start).UTC(), End: wall(end).UTC(), Duration: end - start,
 		Bytes: e.Bytes, Packets: e.Packets, PeakBytesPerSec: e.PeakBytesPerSec,
 		Threshold: e.Threshold, LostBins: e.LostBins, Reason: e.Reason,
@@ -85,7 +88,7 @@ type Recorder struct {
 	period  time.Time // start of the open file's period (zero without rotation)
 	done    int64     // bytes in closed files
 	files   []string  // files completed
-	prev    map[int]stats.Counters
+	prev    map[stats.Key]stats.Counters
 	err     error
 	stopped bool
 }
@@ -99,7 +102,7 @@ func NewRecorder(cfg Config) (*Recorder, error) {
 	if cfg.Wall == nil {
 		return nil, errors.New("record: no wall clock")
 	}
-	return &Recorder{cfg: cfg, prev: make(map[int]stats.Counters)}, nil
+	return &Recorder{cfg: cfg, prev: make(map[stats.Key]stats.Counters)}, nil
 }
 
 // RotatedName is the name of the file of the period starting at start.
@@ -122,7 +125,7 @@ func (r *Recorder) Bin(b Bin) error {
 	start := time.Duration(b.Number) * b.Width
 	return r.row(Row{
 		Time: r.cfg.Wall(start).UTC(), Duration: b.Width,
-		Interface: b.Interface, Index: b.Index, Counters: b.Counters, Lost: b.Lost,
+		Interface: b.Interface, Index: b.Index, Labels: b.Labels, Counters: b.Counters, Lost: b.Lost,
 	})
 }
 
@@ -158,14 +161,15 @@ func (r *Recorder) Sample(s stats.Sample) error {
 	// An interface missing from the sample is gone (deleted, moved to
 	// another namespace, out of the selection): if it comes back, even
 	// under its old index, its first row starts from a fresh baseline.
-	for index := range r.prev {
-		if !slices.ContainsFunc(s.Interfaces, func(is stats.InterfaceSample) bool { return is.Index == index }) {
-			delete(r.prev, index)
+	for key := range r.prev {
+		if !slices.ContainsFunc(s.Interfaces, func(is stats.InterfaceSample) bool { return stats.KeyOf(is.Netns, is.Index, is.Name) == key }) {
+			delete(r.prev, key)
 		}
 	}
 	for _, is := range s.Interfaces {
 		var d stats.Counters
-		prev, ok := r.prev[is.Index]
+		key := stats.KeyOf(is.Netns, is.Index, is.Name)
+		prev, ok := r.prev[key]
 		if ok && !oneBin {
 			d, ok = stats.Delta(prev, is.Counters)
 		}
@@ -182,8 +186,9 @@ func (r *Recorder) Sample(s stats.Sample) error {
 				TxBytes: uint64(math.Round(is.TxBytesPerSec * sec)), TxPackets: uint64(math.Round(is.TxPacketsPerSec * sec)),
 			}
 		}
-		r.prev[is.Index] = is.Counters
-		if err := r.row(Row{Time: start, Duration: s.Interval, Interface: is.Name, Index: is.Index, Counters: d, Lost: is.LostBins > 0}); err != nil {
+		r.prev[key] = is.Counters
+		if err := r.row(Row{Time: start, Duration: s.Interval, Interface: is.Name, Index: is.Index, Labels: is.Labels,
+			Counters: d, Lost: is.LostBins > 0}); err != nil {
 			return err
 		}
 	}

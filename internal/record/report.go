@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
 // ReportOptions configure Summarize.
@@ -27,10 +29,16 @@ type Report struct {
 	Warnings   []string      `json:"warnings"`
 }
 
-// IfaceReport is one interface.
+// IfaceReport is one interface: its namespace and ifindex (two
+// namespaces' "lo" are two interfaces).
 type IfaceReport struct {
 	Name  string `json:"name"`
 	Index int    `json:"index"`
+	// Netns, ContainerID and PeerNetns are the interface's labels, as
+	// recorded; omitted when empty.
+	Netns       string `json:"netns,omitempty"`
+	ContainerID string `json:"container_id,omitempty"`
+	PeerNetns   string `json:"peer_netns,omitempty"`
 	// Bins is the number of rows (bins or samples); Covered their total
 	// duration.
 	Bins     int64         `json:"bins"`
@@ -70,26 +78,31 @@ type acc struct {
 // Summarizer builds a Report from rows as Read delivers them.
 type Summarizer struct {
 	opts   ReportOptions
-	ifaces map[int]*acc
-	order  []int
+	ifaces map[stats.Key]*acc
+	order  []stats.Key
 	from   time.Time
 	to     time.Time
 }
 
 // NewSummarizer returns a Summarizer.
 func NewSummarizer(opts ReportOptions) *Summarizer {
-	return &Summarizer{opts: opts, ifaces: make(map[int]*acc)}
+	return &Summarizer{opts: opts, ifaces: make(map[stats.Key]*acc)}
 }
 
 // Row adds a row (Read's callback).
 func (s *Summarizer) Row(r Row) error {
-	a := s.ifaces[r.Index]
+	key := r.Key()
+	a := s.ifaces[key]
 	if a == nil {
-		a = &acc{rep: IfaceReport{Index: r.Index}, rates: [2]map[float64]int64{{}, {}}}
-		s.ifaces[r.Index] = a
-		s.order = append(s.order, r.Index)
+		a = &acc{rep: IfaceReport{Index: r.Index, Netns: r.Netns}, rates: [2]map[float64]int64{{}, {}}}
+		s.ifaces[key] = a
+		s.order = append(s.order, key)
 	}
-	a.rep.Name = r.Interface // the latest name: an interface is its index
+	// The latest name: an interface is its namespace and index.
+	a.rep.Name = r.Interface
+	if r.Container != "" {
+		a.rep.ContainerID = r.Container
+	}
 	a.rep.Bins++
 	a.rep.Covered += r.Duration
 	if r.Lost {
@@ -128,9 +141,19 @@ func (s *Summarizer) Report(rec *Recording) Report {
 			rep.Threshold = f.Meta.BurstThreshold
 		}
 	}
-	for _, idx := range s.order {
-		a := s.ifaces[idx]
+	// A veth's peer namespace is in the files' interface lists.
+	peers := map[stats.Key]string{}
+	for _, f := range rec.Files {
+		for _, ifc := range f.Meta.Interfaces {
+			if ifc.PeerNetns != "" {
+				peers[ifc.Key()] = ifc.PeerNetns
+			}
+		}
+	}
+	for _, key := range s.order {
+		a := s.ifaces[key]
 		ir := a.rep
+		ir.PeerNetns = peers[key]
 		for d, dr := range []*DirReport{&ir.Rx, &ir.Tx} {
 			if ir.Covered > 0 {
 				dr.AvgBytesPerSec = float64(dr.Bytes) / ir.Covered.Seconds()
@@ -140,7 +163,7 @@ func (s *Summarizer) Report(rec *Recording) Report {
 			dr.Bursts.List = []Burst{}
 			dir := [2]string{"rx", "tx"}[d]
 			for _, b := range rec.Bursts {
-				if b.Index != idx || b.Direction != dir {
+				if b.Key() != key || b.Direction != dir {
 					continue
 				}
 				dr.Bursts.List = append(dr.Bursts.List, b)
@@ -170,7 +193,7 @@ func (s *Summarizer) Report(rec *Recording) Report {
 func (s *Summarizer) aboveThreshold(rep *Report) {
 	for i := range rep.Interfaces {
 		ir := &rep.Interfaces[i]
-		a := s.ifaces[ir.Index]
+		a := s.ifaces[s.order[i]] // the interfaces are in s.order
 		if ir.Bins == 0 {
 			continue
 		}

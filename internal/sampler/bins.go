@@ -60,6 +60,7 @@ type BinConfig struct {
 type Bin struct {
 	Interface string
 	Index     int
+	stats.Labels
 	// Number: the bin covers CLOCK_MONOTONIC [Number*Width, (Number+1)*Width).
 	Number uint64
 	Width  time.Duration
@@ -95,6 +96,8 @@ func BinsPerSample(interval, resolution time.Duration) int {
 type binIface struct {
 	name     string
 	index    int
+	labels   stats.Labels
+	slot     int            // the burst detector's id: unique across namespaces
 	counters stats.Counters // the kernel's cumulative counters at the last read
 	sum      stats.Counters // what the bins of the sample being built counted
 	bins     int            // how many bins of that sample were seen
@@ -142,7 +145,8 @@ func RunBins(ctx context.Context, src BinReader, cfg BinConfig, emit func(stats.
 	ref := cfg.now()
 	e := binEmitter{
 		k: k, width: width, ref: ref, log: log, cfg: cfg,
-		ifaces: make(map[int]*binIface),
+		ifaces: make(map[stats.Key]*binIface),
+		slots:  make(map[int]slotInfo),
 		// The first sample starts at the first bin edge after now, so that
 		// it covers only time the user asked about.
 		start: uint64(ref.Mono/width) + 1,
@@ -226,8 +230,19 @@ type binEmitter struct {
 	cfg    BinConfig
 	start  uint64 // first bin of the first sample
 	next   uint64 // first bin of the sample being built
-	ifaces map[int]*binIface
+	ifaces map[stats.Key]*binIface
 	det    *bursts.Detector // nil: no burst detection
+	// slots maps the detector's ids to the interfaces they stand for, so
+	// that events carry the ifindex and labels; retired ids (interfaces
+	// gone) are dropped once their events are delivered.
+	slots    map[int]slotInfo
+	lastSlot int
+	retired  []int
+}
+
+type slotInfo struct {
+	index  int
+	labels stats.Labels
 }
 
 // deliver hands the bursts that ended to OnBurst.
@@ -235,15 +250,35 @@ func (e *binEmitter) deliver() error {
 	if e.det == nil {
 		return nil
 	}
-	for _, ev := range e.det.Take() {
+	events := e.det.Take()
+	for _, ev := range events {
 		if e.cfg.OnBurst == nil {
 			continue
 		}
+		info := e.slots[ev.Index]
+		ev.Index, ev.Labels = info.index, info.labels
 		if err := e.cfg.OnBurst(ev); err != nil {
 			return err
 		}
 	}
+	for _, slot := range e.retired {
+		delete(e.slots, slot)
+	}
+	e.retired = e.retired[:0]
 	return nil
+}
+
+// vanish ends an interface's bursts: its slot is retired once they are
+// delivered.
+func (e *binEmitter) vanish(st *binIface) {
+	if e.det == nil {
+		return
+	}
+	e.det.Vanish(st.slot)
+	e.retired = append(e.retired, st.slot)
+	e.lastSlot++
+	st.slot = e.lastSlot
+	e.slots[st.slot] = slotInfo{index: st.index, labels: st.labels}
 }
 
 // startSample resets an interface's state at the first bin of a sample.
@@ -267,42 +302,44 @@ func (e *binEmitter) startSample(st *binIface) {
 // interfaces that exist now, their names and their kernel counters. An
 // interface is its ifindex; a rename only changes its label.
 func (e *binEmitter) track(snap stats.Snapshot, news bool) {
-	alive := make(map[int]bool, len(snap.Interfaces))
-	for _, ic := range snap.Interfaces {
-		alive[ic.Index] = true
-		st, ok := e.ifaces[ic.Index]
+	alive := make(map[stats.Key]bool, len(snap.Interfaces))
+	for i := range snap.Interfaces {
+		ic := &snap.Interfaces[i]
+		k := keyOfCounters(ic)
+		alive[k] = true
+		st, ok := e.ifaces[k]
 		switch {
 		case !ok:
 			if news {
-				e.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
+				e.log.Info("interface appeared", ifaceAttrs(ic)...)
 			}
-			st = &binIface{index: ic.Index, name: ic.Name}
-			e.ifaces[ic.Index] = st
+			e.lastSlot++
+			st = &binIface{index: ic.Index, name: ic.Name, slot: e.lastSlot}
+			e.ifaces[k] = st
 		case st.name != ic.Name:
-			e.log.Info("interface renamed", "interface", ic.Name, "old_name", st.name, "index", ic.Index)
+			e.log.Info("interface renamed", ifaceAttrs(ic, "old_name", st.name)...)
 			st.name = ic.Name
 			if e.det != nil {
-				e.det.Rename(ic.Index, ic.Name)
+				e.det.Rename(st.slot, ic.Name)
 			}
 		}
+		st.labels = ic.Labels
+		e.slots[st.slot] = slotInfo{index: st.index, labels: st.labels}
 		if _, ok := stats.Delta(st.counters, ic.Counters); !ok {
 			// Released and watched again (its counters restarted): a
 			// new interface from the next whole sample on.
-			e.log.Info("interface counters restarted; re-baselined", "interface", ic.Name, "index", ic.Index)
+			e.log.Info("interface counters restarted; re-baselined", ifaceAttrs(ic)...)
 			st.complete = false
-			if e.det != nil {
-				e.det.Vanish(ic.Index)
-			}
+			e.vanish(st)
 		}
 		st.counters = ic.Counters
 	}
-	for index, st := range e.ifaces {
-		if !alive[index] {
-			e.log.Info("interface vanished", "interface", st.name, "index", index)
-			delete(e.ifaces, index)
-			if e.det != nil {
-				e.det.Vanish(index)
-			}
+	for k, st := range e.ifaces {
+		if !alive[k] {
+			e.log.Info("interface vanished", logAttrs(st.name, st.index, k.Netns)...)
+			delete(e.ifaces, k)
+			e.vanish(st)
+			delete(e.slots, st.slot) // the fresh slot vanish made is unused
 		}
 	}
 }
@@ -319,7 +356,7 @@ func (e *binEmitter) add(src stats.Source, snap stats.Snapshot, b stats.Bins) []
 		}
 		first := (bin-e.start)%uint64(e.k) == 0
 		for _, ib := range b.Interfaces {
-			st := e.ifaces[ib.Index]
+			st := e.ifaces[stats.KeyOf(ib.Netns, ib.Index, ib.Name)]
 			if st == nil {
 				continue // gone by the time its counters were read
 			}
@@ -338,7 +375,7 @@ func (e *binEmitter) add(src stats.Source, snap stats.Snapshot, b stats.Bins) []
 			}
 			var step bursts.Step
 			if e.det != nil {
-				step = e.det.Add(st.index, st.name, bin, c, lost)
+				step = e.det.Add(st.slot, st.name, bin, c, lost)
 				for d, started := range step.Started {
 					if started {
 						st.started[d]++
@@ -346,7 +383,7 @@ func (e *binEmitter) add(src stats.Source, snap stats.Snapshot, b stats.Bins) []
 				}
 			}
 			if e.cfg.OnBin != nil {
-				e.cfg.OnBin(Bin{Interface: st.name, Index: st.index, Number: bin, Width: e.width, Counters: c, Lost: lost, Bursts: step})
+				e.cfg.OnBin(Bin{Interface: st.name, Index: st.index, Labels: st.labels, Number: bin, Width: e.width, Counters: c, Lost: lost, Bursts: step})
 			}
 		}
 		if (bin+1-e.start)%uint64(e.k) == 0 {
@@ -369,8 +406,8 @@ func (e *binEmitter) sample(src stats.Source, end uint64, snap stats.Snapshot) s
 		ExactBins:  true,
 		Interfaces: make([]stats.InterfaceSample, 0, len(snap.Interfaces)),
 	}
-	for _, ic := range snap.Interfaces {
-		st := e.ifaces[ic.Index]
+	for i := range snap.Interfaces {
+		st := e.ifaces[keyOfCounters(&snap.Interfaces[i])]
 		if st == nil || !st.complete || st.bins != e.k {
 			continue // appeared mid-sample: shown from its first whole sample
 		}
@@ -380,6 +417,7 @@ func (e *binEmitter) sample(src stats.Source, end uint64, snap stats.Snapshot) s
 			Counters: st.counters,
 			Rates:    stats.RatesOver(st.sum, groupDur),
 			LostBins: st.lost,
+			Labels:   st.labels,
 		}
 		if st.lost > 0 {
 			e.log.Warn("time bins lost: the reader fell behind the kernel's bin storage; this sample's rates are incomplete, its counters exact",

@@ -33,6 +33,9 @@ type fakeBins struct {
 	// alive says whether interface i exists at now (nil: always).
 	alive func(iface int, now time.Duration) bool
 	span  time.Duration // BinSpan
+	// netns, when set, puts interface i in namespace netns(i), every one
+	// with ifindex 2 (the same index in each namespace).
+	netns func(iface int) string
 	reads int
 	empty int // ReadBins calls that returned no bins
 }
@@ -67,7 +70,10 @@ func (f *fakeBins) ReadBins() (stats.Bins, error) {
 		if f.alive != nil && !f.alive(i, f.clk.now) {
 			continue
 		}
-		ib := stats.InterfaceBins{Name: f.ifName(i), Index: i + 2}
+		ib := stats.InterfaceBins{Name: f.ifName(i), Index: f.index(i)}
+		if f.netns != nil {
+			ib.Netns = f.netns(i)
+		}
 		for n := f.next; n < end; n++ {
 			c := f.perBin(i, n)
 			if f.lost != nil && f.lost(i, n) {
@@ -83,6 +89,13 @@ func (f *fakeBins) ReadBins() (stats.Bins, error) {
 	}
 	f.next = end
 	return b, nil
+}
+
+func (f *fakeBins) index(i int) int {
+	if f.netns != nil {
+		return 2
+	}
+	return i + 2
 }
 
 // kernel is interface i's exact cumulative counters at the fake clock's now.
@@ -103,7 +116,11 @@ func (f *fakeBins) Read(ctx context.Context) (stats.Snapshot, error) {
 		if f.alive != nil && !f.alive(i, f.clk.now) {
 			continue
 		}
-		s.Interfaces = append(s.Interfaces, stats.InterfaceCounters{Name: f.ifName(i), Index: i + 2, Counters: f.kernel(i)})
+		ic := stats.InterfaceCounters{Name: f.ifName(i), Index: f.index(i), Counters: f.kernel(i)}
+		if f.netns != nil {
+			ic.Netns = f.netns(i)
+		}
+		s.Interfaces = append(s.Interfaces, ic)
 	}
 	return s, nil
 }

@@ -160,3 +160,46 @@ func TestBinsBurstOffAndErrors(t *testing.T) {
 		t.Fatalf("RunBins = %v, want the sink's error", err)
 	}
 }
+
+// Two interfaces with the same name and ifindex in two namespaces are two
+// interfaces: each keeps its own bins, counters and bursts, and every event,
+// bin and sample row says which namespace it is from.
+func TestBinsSameIndexInTwoNamespaces(t *testing.T) {
+	ms := time.Millisecond
+	f := &fakeBins{width: ms, clk: &fakeClock{now: 1000*ms + 10*time.Microsecond}, next: 1000,
+		ifaces: []string{"eth0", "eth0"}, perBin: burstyAt(1008, 1009),
+		netns: func(i int) string { return []string{"blue", "red"}[i] }}
+	var binNetns []string
+	cfg := BinConfig{Interval: 10 * ms, Count: 3, BurstThreshold: func(string) float64 { return 5e5 },
+		OnBin: func(b Bin) {
+			if b.Number == 1008 {
+				binNetns = append(binNetns, b.Netns)
+			}
+		}}
+	var events []bursts.Event
+	cfg.OnBurst = func(e bursts.Event) error { events = append(events, e); return nil }
+	samples := runBins(t, f, cfg)
+	last := samples[len(samples)-1]
+	if len(last.Interfaces) != 2 {
+		t.Fatalf("%d rows, want 2: %+v", len(last.Interfaces), last.Interfaces)
+	}
+	for i, is := range last.Interfaces {
+		if want := f.kernel(i); is.Netns != f.netns(i) || is.Counters != want {
+			t.Errorf("row %d: netns %q counters %+v, want %q %+v", i, is.Netns, is.Counters, f.netns(i), want)
+		}
+	}
+	if !reflect.DeepEqual(binNetns, []string{"blue", "red"}) {
+		t.Errorf("bin 1008 seen for namespaces %q, want blue and red", binNetns)
+	}
+	// blue (interface 0) has the rx burst, red (interface 1) the tx one.
+	got := map[string]string{}
+	for _, e := range events {
+		if e.Index != 2 {
+			t.Errorf("event index %d, want the ifindex 2", e.Index)
+		}
+		got[e.Netns] += e.Direction.String()
+	}
+	if got["blue"] != "rx" || got["red"] != "tx" {
+		t.Errorf("bursts by namespace %v, want blue rx and red tx", got)
+	}
+}

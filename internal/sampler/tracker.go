@@ -7,28 +7,14 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
 
-// ifaceKey identifies an interface across reads: its ifindex, which a rename
-// keeps. Sources that cannot tell the index (0) fall back to the name.
-type ifaceKey struct {
-	index int
-	name  string
-}
-
-func keyOf(name string, index int) ifaceKey {
-	if index != 0 {
-		return ifaceKey{index: index}
-	}
-	return ifaceKey{name: name}
-}
-
 // tracker remembers which interfaces have a baseline, so it can tell an
 // interface that appeared, vanished, was renamed or reset its counters.
 type tracker struct {
 	log   *slog.Logger
-	known map[ifaceKey]string // interface -> its name at the last read
+	known map[stats.Key]string // interface -> its name at the last read
 	// early holds the baselines of interfaces that appeared after the
 	// last read, taken by a read between two ticks (see between).
-	early map[ifaceKey]earlyBase
+	early map[stats.Key]earlyBase
 }
 
 type earlyBase struct {
@@ -37,7 +23,7 @@ type earlyBase struct {
 }
 
 func newTracker(log *slog.Logger) *tracker {
-	return &tracker{log: log, known: make(map[ifaceKey]string), early: make(map[ifaceKey]earlyBase)}
+	return &tracker{log: log, known: make(map[stats.Key]string), early: make(map[stats.Key]earlyBase)}
 }
 
 // between takes a read made between two ticks, when a link event said an
@@ -45,22 +31,22 @@ func newTracker(log *slog.Logger) *tracker {
 // did not have get their baseline here, so that the next tick's sample
 // already shows them, with rates over the time since this read.
 func (t *tracker) between(prev, mid stats.Snapshot) {
-	had := make(map[ifaceKey]bool, len(prev.Interfaces))
-	for _, ic := range prev.Interfaces {
-		had[keyOf(ic.Name, ic.Index)] = true
+	had := make(map[stats.Key]bool, len(prev.Interfaces))
+	for i := range prev.Interfaces {
+		had[keyOfCounters(&prev.Interfaces[i])] = true
 	}
-	for _, ic := range mid.Interfaces {
-		k := keyOf(ic.Name, ic.Index)
+	for i := range mid.Interfaces {
+		k := keyOfCounters(&mid.Interfaces[i])
 		if _, ok := t.early[k]; ok || had[k] {
 			continue
 		}
-		t.early[k] = earlyBase{counters: ic.Counters, mono: mid.Mono}
+		t.early[k] = earlyBase{counters: mid.Interfaces[i].Counters, mono: mid.Mono}
 	}
 }
 
 func (t *tracker) baseline(s stats.Snapshot) {
 	for _, ic := range s.Interfaces {
-		t.known[keyOf(ic.Name, ic.Index)] = ic.Name
+		t.known[keyOfCounters(&ic)] = ic.Name
 	}
 }
 
@@ -78,13 +64,13 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 		Resolution: dt,
 		Interfaces: make([]stats.InterfaceSample, 0, len(cur.Interfaces)),
 	}
-	before := make(map[ifaceKey]*stats.InterfaceCounters, len(prev.Interfaces))
+	before := make(map[stats.Key]*stats.InterfaceCounters, len(prev.Interfaces))
 	for i := range prev.Interfaces {
-		before[keyOf(prev.Interfaces[i].Name, prev.Interfaces[i].Index)] = &prev.Interfaces[i]
+		before[keyOfCounters(&prev.Interfaces[i])] = &prev.Interfaces[i]
 	}
-	seen := make(map[ifaceKey]bool, len(cur.Interfaces))
+	seen := make(map[stats.Key]bool, len(cur.Interfaces))
 	for _, ic := range cur.Interfaces {
-		k := keyOf(ic.Name, ic.Index)
+		k := keyOfCounters(&ic)
 		seen[k] = true
 		p, ok := before[k]
 		oldName, known := t.known[k]
@@ -95,18 +81,20 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 		}
 		switch e, early := t.early[k]; {
 		case !ok && early:
-			t.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
+			// Appeared since the last read: its baseline is the read
+			// its link event triggered.
+			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
 			base, span = e.counters, cur.Mono-e.mono
 			own = span
 		case !ok || !known:
-			t.log.Info("interface appeared", "interface", ic.Name, "index", ic.Index)
+			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
 			continue
 		case oldName != ic.Name:
-			t.log.Info("interface renamed", "interface", ic.Name, "old_name", oldName, "index", ic.Index)
+			t.log.Info("interface renamed", ifaceAttrs(&ic, "old_name", oldName)...)
 		}
 		d, ok := stats.Delta(base, ic.Counters)
 		if !ok || span <= 0 {
-			t.log.Warn("counters went backwards (reset or wrap); re-baselined", "interface", ic.Name, "index", ic.Index)
+			t.log.Warn("counters went backwards (reset or wrap); re-baselined", ifaceAttrs(&ic)...)
 			continue
 		}
 		out.Interfaces = append(out.Interfaces, stats.InterfaceSample{
@@ -115,15 +103,35 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 			Counters: ic.Counters,
 			Rates:    stats.RatesOver(d, span),
 			Errors:   ic.Errors,
+			Labels:   ic.Labels,
 			Interval: own,
 		})
 	}
 	clear(t.early)
 	for k, name := range t.known {
 		if !seen[k] {
-			t.log.Info("interface vanished", "interface", name, "index", k.index)
+			t.log.Info("interface vanished", logAttrs(name, k.Index, k.Netns)...)
 			delete(t.known, k)
 		}
 	}
 	return out
+}
+
+func keyOfCounters(ic *stats.InterfaceCounters) stats.Key {
+	return stats.KeyOf(ic.Netns, ic.Index, ic.Name)
+}
+
+// ifaceAttrs are the log attributes that name an interface: its name, then
+// extra, then its index and namespace.
+func ifaceAttrs(ic *stats.InterfaceCounters, extra ...any) []any {
+	return logAttrs(ic.Name, ic.Index, ic.Netns, extra...)
+}
+
+func logAttrs(name string, index int, netns string, extra ...any) []any {
+	a := append([]any{"interface", name}, extra...)
+	a = append(a, "index", index)
+	if netns != "" {
+		a = append(a, "netns", netns)
+	}
+	return a
 }

@@ -16,6 +16,9 @@ type Bins struct {
 type InterfaceBins struct {
 	Name  string
 	Index int
+	// Netns is the interface's namespace label (a backend reading several
+	// namespaces sets it; see Labels).
+	Netns string
 	// Bins[i] is what bin First+i counted (not cumulative). len(Bins) == Count.
 	Bins []Counters
 	// Lost[i] is true when bin First+i was overwritten in the kernel's ring

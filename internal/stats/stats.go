@@ -31,6 +31,40 @@ type InterfaceCounters struct {
 	Counters
 	// Errors is nil when the backend has no error or drop counters.
 	Errors *ErrorCounters
+	Labels
+}
+
+// Labels say where an interface lives, beyond its name. An interface is its
+// namespace and ifindex (DESIGN.md): two namespaces may both have index 1.
+type Labels struct {
+	// Netns is the network namespace the interface lives in, as the user
+	// named it (--netns) or as --netns all found it; empty when none was
+	// named.
+	Netns string
+	// Container is the id of the container the interface belongs to: the
+	// one whose namespace it lives in, or, for a veth, the one its peer
+	// lives in. Empty when none is known.
+	Container string
+	// PeerNetns is the namespace a veth's peer lives in, when netwatch
+	// knows it (a named namespace or a container's); empty otherwise.
+	PeerNetns string
+}
+
+// Key identifies an interface across reads: its namespace and ifindex,
+// which a rename keeps. Sources that cannot tell the index (0) fall back to
+// the name.
+type Key struct {
+	Netns string
+	Index int
+	Name  string // only when Index is 0
+}
+
+// KeyOf returns the key of the interface called name with index in netns.
+func KeyOf(netns string, index int, name string) Key {
+	if index != 0 {
+		return Key{Netns: netns, Index: index}
+	}
+	return Key{Netns: netns, Name: name}
 }
 
 // Snapshot is the result of one backend read: every selected interface's
@@ -72,9 +106,7 @@ type InterfaceSample struct {
 	// LostBins counts bins in the sample that the kernel overwrote before
 	// they were read: their counts are missing from the rates and counters.
 	LostBins int
-	// Netns is the network namespace the interface lives in, as the user
-	// named it (--netns); empty when none was named.
-	Netns string
+	Labels
 	// Interval, when not zero, is the measured time this interface's
 	// rates cover, shorter than the sample's: it appeared during the
 	// sample's interval and its baseline is the read its link event

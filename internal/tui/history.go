@@ -26,7 +26,8 @@ type dirPoint struct {
 
 // iface is one interface's state: its latest sample and its recent points.
 type iface struct {
-	name  string
+	name  string // shown: the interface's name, @netns when it has one
+	key   stats.Key
 	index int
 	last  stats.InterfaceSample
 	// base is the counters at the first sample, for the totals of a backend
@@ -57,7 +58,7 @@ func newPoint(s stats.Sample, is stats.InterfaceSample) point {
 // about the source.
 type history struct {
 	span   time.Duration
-	ifaces map[int]*iface
+	ifaces map[stats.Key]*iface
 	order  []*iface // by ifindex
 	now    time.Time
 	src    stats.Source
@@ -65,12 +66,12 @@ type history struct {
 	ival   time.Duration // interval of the latest sample
 	bins   bool          // the latest sample carried bin summaries (peaks)
 	thresh float64       // burst threshold of the latest sample, 0: off
-	link   map[int]float64
+	link   map[stats.Key]float64
 	n      int // samples taken
 }
 
 func newHistory(span time.Duration) *history {
-	return &history{span: span, ifaces: make(map[int]*iface), link: make(map[int]float64)}
+	return &history{span: span, ifaces: make(map[stats.Key]*iface), link: make(map[stats.Key]float64)}
 }
 
 // add takes one sample. Interfaces missing from it are gone.
@@ -78,19 +79,19 @@ func (h *history) add(s stats.Sample) {
 	h.n++
 	h.now, h.src, h.res, h.ival = s.Time, s.Source, s.Resolution, s.Interval
 	h.bins, h.thresh = false, 0
-	alive := make(map[int]bool, len(s.Interfaces))
+	alive := make(map[stats.Key]bool, len(s.Interfaces))
 	for _, is := range s.Interfaces {
-		key := is.Index
-		if key == 0 {
-			key = -int(hashName(is.Name))
-		}
+		key := stats.KeyOf(is.Netns, is.Index, is.Name)
 		alive[key] = true
 		f := h.ifaces[key]
 		if f == nil {
-			f = &iface{index: is.Index, base: is.Counters, seen: s.Time}
+			f = &iface{key: key, index: is.Index, base: is.Counters, seen: s.Time}
 			h.ifaces[key] = f
 		}
 		f.name, f.last = is.Name, is
+		if is.Netns != "" {
+			f.name += "@" + is.Netns
+		}
 		if sum := is.Summary; sum != nil {
 			h.bins = true
 			h.thresh = max(h.thresh, sum.BurstThreshold)
@@ -116,19 +117,14 @@ func (h *history) add(s stats.Sample) {
 		h.order = append(h.order, f)
 	}
 	sort.Slice(h.order, func(i, j int) bool {
+		if h.order[i].key.Netns != h.order[j].key.Netns {
+			return h.order[i].key.Netns < h.order[j].key.Netns
+		}
 		if h.order[i].index != h.order[j].index {
 			return h.order[i].index < h.order[j].index
 		}
 		return h.order[i].name < h.order[j].name
 	})
-}
-
-func hashName(s string) uint32 {
-	var x uint32 = 2166136261
-	for i := 0; i < len(s); i++ {
-		x = (x ^ uint32(s[i])) * 16777619
-	}
-	return x >> 1
 }
 
 // total is the bytes counted since netwatch started: the ebpf backend's

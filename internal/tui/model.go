@@ -105,7 +105,8 @@ type Model struct {
 	hist     *history
 	pending  []stats.Sample // samples that came while paused
 	sel      int            // selected interface (position in hist.order)
-	selIndex int            // its ifindex, to follow it when others come and go
+	selKey   stats.Key      // its key, to follow it when others come and go
+	selSet   bool
 	focus    bool
 	view     int
 	units    output.Units
@@ -210,14 +211,14 @@ func (m *Model) addSample(s stats.Sample) {
 // follow keeps the selection on the same interface when others come and go.
 func (m *Model) follow() {
 	for i, f := range m.hist.order {
-		if f.index == m.selIndex && m.selIndex != 0 {
+		if m.selSet && f.key == m.selKey {
 			m.sel = i
 			return
 		}
 	}
 	m.sel = min(max(m.sel, 0), max(len(m.hist.order)-1, 0))
 	if f := m.selected(); f != nil {
-		m.selIndex = f.index
+		m.selKey, m.selSet = f.key, true
 	}
 }
 
@@ -231,7 +232,7 @@ func (m *Model) selected() *iface {
 func (m *Model) move(d int) {
 	if n := len(m.hist.order); n > 0 {
 		m.sel = min(max(m.sel+d, 0), n-1)
-		m.selIndex = m.hist.order[m.sel].index
+		m.selKey, m.selSet = m.hist.order[m.sel].key, true
 	}
 }
 

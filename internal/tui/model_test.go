@@ -421,3 +421,35 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+func TestNamespacesKeepInterfacesApart(t *testing.T) {
+	stream := fakeStream()
+	for i := range stream {
+		s := &stream[i]
+		var both []stats.InterfaceSample
+		for _, netns := range []string{"blue", "red"} {
+			for _, is := range s.Interfaces {
+				is.Netns = netns
+				both = append(both, is)
+			}
+		}
+		s.Interfaces = both
+	}
+	m, _ := newFed(t, 120, 30, stream[:3])
+	n := len(stream[0].Interfaces)
+	if len(m.hist.order) != n {
+		t.Fatalf("%d rows, want %d: the same name and index in two namespaces are two interfaces", len(m.hist.order), n)
+	}
+	press(m, "j")
+	want := m.selected().name
+	if !strings.Contains(want, "@") {
+		t.Fatalf("row name %q does not say its namespace", want)
+	}
+	m.Update(SampleMsg(stream[3]))
+	if got := m.selected().name; got != want {
+		t.Errorf("selection moved from %q to %q", want, got)
+	}
+	if scr := strings.Join(screen(t, m), "\n"); !strings.Contains(scr, "@blue") || !strings.Contains(scr, "@red") {
+		t.Errorf("screen does not show both namespaces:\n%s", scr)
+	}
+}

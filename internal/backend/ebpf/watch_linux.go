@@ -28,8 +28,8 @@ type watcher struct {
 	// changed receives a value (without queueing up) after an interface
 	// was attached: see Backend.LinksChanged.
 	changed chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	wg      sync.WaitGroup
+	once    sync.Once
 
 	again        <-chan time.Time // retry a failed resubscribe or rescan
 	resubscribes atomic.Int64     // subscriptions after the first, for tests

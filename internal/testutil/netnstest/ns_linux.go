@@ -22,6 +22,8 @@ type NS struct {
 	// `ip netns exec <Name> ...` works while the test runs.
 	Name string
 
+	deleted bool
+
 	handle netns.NsHandle
 	nl     *netlink.Handle
 }
@@ -87,6 +89,10 @@ func createNamed(name string) (netns.NsHandle, error) {
 // close deletes the namespace. Interfaces in it (our veth ends) go with it
 // once the last reference (handle, socket, bpf link) is gone.
 func (ns *NS) close() error {
+	if ns.deleted {
+		return nil
+	}
+	ns.deleted = true
 	var errs []error
 	if ns.nl != nil {
 		ns.nl.Close()
@@ -99,6 +105,11 @@ func (ns *NS) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Delete deletes the namespace before the test ends (cleanup then skips
+// it): its name goes at once, the namespace itself and its interfaces once
+// nothing else holds it (a process, a socket, a bpf link).
+func (ns *NS) Delete() error { return ns.close() }
 
 // Do runs fn on the calling goroutine's OS thread switched into ns, and
 // switches back afterwards. Sockets, netlink handles and bpf links created

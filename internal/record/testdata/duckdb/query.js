@@ -1,6 +1,6 @@
 // Reads a netwatch Parquet recording with DuckDB and prints, as JSON, the
-// row count, sums per interface, the time column's type and the
-// recording's metadata block. Usage: node query.js FILE.parquet
+// row count, sums per interface and per (netns, container_id, interface,
+// index), the column types and the recording's metadata block. Usage: node query.js FILE.parquet
 const { DuckDBInstance } = require('@duckdb/node-api');
 
 (async () => {
@@ -14,6 +14,9 @@ const { DuckDBInstance } = require('@duckdb/node-api');
         sum(tx_bytes)::BIGINT as tx_bytes, sum(tx_packets)::BIGINT as tx_packets,
         min(time)::VARCHAR as first
       from read_parquet('${file}') group by all order by interface`),
+    labels: await q(`select netns, container_id, interface, "index"::INTEGER as idx, count(*)::BIGINT as n,
+        sum(rx_bytes)::BIGINT as rx_bytes, sum(tx_bytes)::BIGINT as tx_bytes
+      from read_parquet('${file}') group by all order by netns`),
     types: await q(`select column_name, column_type from (describe select * from read_parquet('${file}'))`),
     meta: await q(`select decode(value) as value from parquet_kv_metadata('${file}') where decode(key) = 'netwatch.meta'`),
   };
