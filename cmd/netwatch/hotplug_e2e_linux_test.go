@@ -578,6 +578,7 @@ func (r *hpRecord) finish(t *testing.T, total stats.Counters) {
 	if code := r.c.wait(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.c.stderr.String())
 	}
+	checkQuietStderr(t, r.c.stderr.String())
 	var sum stats.Counters
 	lost := false
 	if !r.read(t, func(row record.Row) { sum, lost = add(sum, row.Counters), lost || row.Lost }) {
