@@ -12,22 +12,33 @@ import (
 // netlink backend uses too): an interface renamed, deleted and created
 // again under its name, or moved away and back, has its current index at
 // the very next read.
-type linkIndexes struct{ links *netlink.Links }
+type linkIndexes struct {
+	links *netlink.Links
+	// listed is when a name missing from the links last made them be
+	// listed again: at most once per indexRefresh, so that a file that
+	// keeps naming what the namespace does not have (a --proc-root of
+	// another namespace) costs no dump per read.
+	listed time.Duration
+}
 
 func systemIndexer() (indexer, error) {
 	l, err := netlink.OpenLinks()
 	if err != nil {
 		return nil, err
 	}
-	return linkIndexes{l}, nil
+	return &linkIndexes{links: l, listed: -indexRefresh}, nil
 }
 
-func (li linkIndexes) fill(ifs []stats.InterfaceCounters, _ time.Duration) error {
+func (li *linkIndexes) fill(ifs []stats.InterfaceCounters, now time.Duration) error {
 	// A name the events did not announce yet (the file is newer than its
 	// event): the links are listed again.
 	missing := func(_ map[int]string, indexes map[string]int) bool {
+		if now-li.listed < indexRefresh {
+			return false
+		}
 		for i := range ifs {
 			if _, ok := indexes[ifs[i].Name]; !ok {
+				li.listed = now
 				return true
 			}
 		}
@@ -40,6 +51,6 @@ func (li linkIndexes) fill(ifs []stats.InterfaceCounters, _ time.Duration) error
 	})
 }
 
-func (li linkIndexes) close() error { return li.links.Close() }
+func (li *linkIndexes) close() error { return li.links.Close() }
 
-func (li linkIndexes) changed() <-chan struct{} { return li.links.Changed() }
+func (li *linkIndexes) changed() <-chan struct{} { return li.links.Changed() }
