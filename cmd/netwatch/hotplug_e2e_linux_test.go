@@ -395,7 +395,14 @@ func (w *hpWatch) finish(t *testing.T, total stats.Counters) {
 	checkQuietStderr(t, w.c.stderr.String())
 	var byRates [4]float64
 	lost := 0
-	for _, s := range w.col.samples {
+	for i, s := range w.col.samples {
+		names, indexes := map[string]bool{}, map[int]bool{}
+		for _, r := range s.Interfaces {
+			if names[r.Name] || indexes[r.Index] {
+				t.Errorf("sample %d: %s (index %d) twice: %+v", i, r.Name, r.Index, s.Interfaces)
+			}
+			names[r.Name], indexes[r.Index] = true, true
+		}
 		for _, r := range s.Interfaces {
 			sec := float64(s.IntervalNs) / 1e9
 			if r.IntervalNs > 0 { // appeared during the sample: its rates cover less
