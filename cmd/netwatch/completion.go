@@ -60,17 +60,17 @@ func completionCommand() *cli.Command {
 			switch shell := c.Args().First(); shell {
 			case "bash":
 				_, err := fmt.Fprint(c.App.Writer, bashCompletion)
-				return err
+				return quietPipe(err)
 			case "zsh":
 				_, err := fmt.Fprint(c.App.Writer, zshCompletion)
-				return err
+				return quietPipe(err)
 			case "fish":
 				script, err := c.App.ToFishCompletion()
 				if err != nil {
 					return err
 				}
 				_, err = fmt.Fprint(c.App.Writer, script)
-				return err
+				return quietPipe(err)
 			default:
 				return usagef("completion: want bash, zsh or fish, got %q", shell)
 			}

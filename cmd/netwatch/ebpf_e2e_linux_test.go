@@ -409,8 +409,8 @@ func attachedBoth(entries []string) bool {
 }
 
 // TestEBPFLeavesNothingAttached ends netwatch in every way and checks what
-// stays on the device: nothing, except a legacy tc filter after SIGKILL,
-// which the next start removes.
+// stays on the device: nothing, except a legacy tc filter and the clsact
+// qdisc after SIGKILL, which the next start removes.
 func TestEBPFLeavesNothingAttached(t *testing.T) {
 	ends := []struct {
 		name string
@@ -506,9 +506,11 @@ func leftoverCleanedByNextStart(t *testing.T, p *netnstest.Pair, after hookState
 	if final.filters != nil || final.tcx != nil {
 		t.Errorf("after the next start ended: filters %v, TCX %v; want none", final.filters, final.tcx)
 	}
-	// The qdisc the killed netwatch created stays: no record of its
-	// creator survives the crash, and the next start did not create it.
-	t.Logf("clsact qdisc after the next start: %v", final.clsact)
+	// The killed netwatch recorded the qdisc it created (under
+	// /run/netwatch/clsact): the next start removed it too.
+	if final.clsact {
+		t.Error("the clsact qdisc the killed netwatch created is still there after the next start")
+	}
 }
 
 // foreignXDP loads a pass-everything XDP program that is not netwatch's.

@@ -75,7 +75,7 @@ func listAction(c *cli.Context) error {
 		peers, _ = opts.Peers() // labels are a courtesy: list works without them
 	}
 	for _, o := range listNamespaces(opts) {
-		infos, err := backend.ListInterfaces(o)
+		infos, err := backend.ListPlanned(plan, o)
 		if err != nil {
 			if opts.Discover != nil && o.Netns.Set() {
 				continue // --netns all: gone since it was found
@@ -134,9 +134,12 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 	}
 	fmt.Fprintln(tw, head)
 	for _, i := range l.Interfaces {
-		speed := "-"
+		speed, mtu := "-", "-"
 		if i.SpeedMbps > 0 {
 			speed = formatSpeed(i.SpeedMbps)
+		}
+		if i.MTU > 0 { // 0: unknown (procfs with --netns pid:PID)
+			mtu = fmt.Sprint(i.MTU)
 		}
 		be := i.Backend
 		if i.Attach != "" {
@@ -151,7 +154,7 @@ func writeListTable(w *bufio.Writer, l listJSON) error {
 		if netns {
 			be += "\t" + cmp.Or(i.Netns, "-")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", i.Index, i.Name, i.State, i.MTU, speed, be)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i.Index, i.Name, i.State, mtu, speed, be)
 	}
 	return tw.Flush()
 }

@@ -109,6 +109,9 @@ type opened struct {
 	err error
 }
 
+// openParallel is how many namespaces OpenMulti opens at once.
+const openParallel = 4
+
 // MultiOptions configure OpenMulti.
 type MultiOptions struct {
 	// Namespaces are opened before OpenMulti returns; any failure is an
@@ -145,47 +148,70 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	// The namespaces named, and with Discover the ones there now: opened
+	// before the first read, a few at a time (loading programs is mostly
+	// the kernel's verifier, which runs on as many CPUs as there are). One
+	// found by Discover that cannot be read (gone since it was listed) is
+	// skipped, as later; one named is an error.
+	type job struct {
+		ns    Netns
+		id    nsID
+		found bool
+	}
+	var jobs []job
+	seen := make(map[nsID]bool)
 	for _, ns := range mo.Namespaces {
 		id, err := ns.id()
 		if err != nil {
-			m.Close()
 			return nil, err
 		}
-		if m.has(id) {
-			continue // the same namespace named twice
+		if !seen[id] { // the same namespace named twice is read once
+			seen[id] = true
+			jobs = append(jobs, job{ns: ns, id: id})
 		}
-		be, err := openOne(ctx, plan, opts.single(ns))
-		if err != nil {
-			m.Close()
-			return nil, nsErr(ns, err)
-		}
-		m.members = append(m.members, m.newMember(ns, id, be))
 	}
 	if m.discover != nil {
-		// The namespaces there now, before the first read: one that cannot
-		// be read (gone since it was listed) is skipped, as later.
 		found, err := m.discover()
 		if err != nil {
-			m.Close()
 			return nil, err
 		}
 		for _, ns := range found {
-			id, err := ns.id()
-			if err != nil || m.has(id) || m.failed[id] {
-				continue
+			if id, err := ns.id(); err == nil && !seen[id] {
+				seen[id] = true
+				jobs = append(jobs, job{ns: ns, id: id, found: true})
 			}
-			be, err := openOne(ctx, plan, opts.single(ns))
-			if err != nil {
-				if ctx.Err() != nil {
-					m.Close()
-					return nil, ctx.Err()
-				}
-				m.failed[id] = true
-				m.log.Warn("netns: cannot read a namespace; skipped", "netns", ns.Label, "err", oneLine(err))
-				continue
-			}
-			m.members = append(m.members, m.newMember(ns, id, be))
 		}
+	}
+	results := make([]opened, len(jobs))
+	slots := make(chan struct{}, openParallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			be, err := openOne(ctx, plan, opts.single(j.ns))
+			results[i] = opened{ns: j.ns, id: j.id, be: be, err: err}
+		})
+	}
+	wg.Wait()
+	var failed error
+	for i, r := range results {
+		switch {
+		case r.err == nil:
+			m.members = append(m.members, m.newMember(r.ns, r.id, r.be))
+		case jobs[i].found && ctx.Err() == nil:
+			m.failed[r.id] = true
+			m.log.Warn("netns: cannot read a namespace; skipped", "netns", r.ns.Label, "err", oneLine(r.err))
+		case failed == nil:
+			failed = nsErr(r.ns, r.err)
+		}
+	}
+	if failed != nil {
+		m.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, failed
 	}
 	m.lastScan = clock.Monotonic()
 	return m, nil
@@ -611,12 +637,9 @@ func (m *Multi) readOne(mb *member) (stats.Bins, error) {
 // for b's.
 func appendBins(held *stats.Bins, b stats.Bins) error {
 	if held.Count == 0 {
-		held.First, held.Width = b.First, b.Width
-		held.Interfaces = held.Interfaces[:0]
-		for _, ib := range b.Interfaces {
-			held.Interfaces = append(held.Interfaces, cloneBins(ib))
-		}
-		held.Count = b.Count
+		// The run is ours (stats.BinSource): taken, not copied.
+		held.First, held.Width, held.Count = b.First, b.Width, b.Count
+		held.Interfaces = append(held.Interfaces[:0], b.Interfaces...)
 		return nil
 	}
 	if b.Count == 0 {
@@ -674,8 +697,21 @@ func takeBins(held *stats.Bins, from, to uint64) []stats.InterfaceBins {
 	end := held.First + uint64(held.Count)
 	lo := max(from, held.First) // first bin held has in range
 	hi := min(to, end)
+	whole := lo == from && hi == to // held has every bin of the range
 	for _, h := range held.Interfaces {
-		ib := stats.InterfaceBins{Name: h.Name, Index: h.Index, Netns: h.Netns, Bins: make([]stats.Counters, n)}
+		ib := stats.InterfaceBins{Name: h.Name, Index: h.Index, Netns: h.Netns}
+		if whole {
+			// Handed out as they are (capacity cut, so an append by the
+			// caller cannot reach the bins held back).
+			a, z := lo-held.First, hi-held.First
+			ib.Bins = h.Bins[a:z:z]
+			if h.Lost != nil {
+				ib.Lost = h.Lost[a:z:z]
+			}
+			out = append(out, ib)
+			continue
+		}
+		ib.Bins = make([]stats.Counters, n)
 		if h.Lost != nil {
 			ib.Lost = make([]bool, n)
 		}
@@ -705,14 +741,6 @@ func takeBins(held *stats.Bins, from, to uint64) []stats.InterfaceBins {
 	held.First += uint64(skip)
 	held.Count = keep
 	return out
-}
-
-func cloneBins(ib stats.InterfaceBins) stats.InterfaceBins {
-	ib.Bins = append([]stats.Counters(nil), ib.Bins...)
-	if ib.Lost != nil {
-		ib.Lost = append([]bool(nil), ib.Lost...)
-	}
-	return ib
 }
 
 // nsErr prefixes err with the namespace it happened in (none for

@@ -3,7 +3,9 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/vishvananda/netns"
@@ -45,6 +47,9 @@ func (n Netns) Do(fn func() error) error {
 func (n Netns) open() (netns.NsHandle, error) {
 	fi, err := os.Stat(n.Path)
 	if err != nil {
+		if n.PID != 0 && errors.Is(err, fs.ErrPermission) {
+			err = fmt.Errorf("%w (another user's process: opening its namespace needs CAP_SYS_PTRACE)", err)
+		}
 		return netns.None(), fmt.Errorf("netns %s: %w", n.Label, err)
 	}
 	if fi.IsDir() {
@@ -63,9 +68,21 @@ func (n Netns) open() (netns.NsHandle, error) {
 }
 
 // Check opens the namespace file: a missing or wrong one is an error before
-// anything else runs.
+// anything else runs. For pid:PID it only checks that the process exists:
+// procfs reads /proc/PID/net/dev without opening the namespace file, which
+// for another user's process needs CAP_SYS_PTRACE (Do says so when it
+// does need it).
 func (n Netns) Check() error {
 	if !n.Set() {
+		return nil
+	}
+	if n.PID != 0 {
+		if _, err := os.Stat(filepath.Dir(n.Path)); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("netns %s: no such process", n.Label)
+			}
+			return fmt.Errorf("netns %s: %w", n.Label, err)
+		}
 		return nil
 	}
 	h, err := n.open()
@@ -83,7 +100,15 @@ func (n Netns) id() (nsID, error) {
 		path = "/proc/thread-self/ns/net" // netwatch's own
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	err := unix.Stat(path, &st)
+	if n.PID != 0 && errors.Is(err, unix.EACCES) {
+		// Another user's process without CAP_SYS_PTRACE: procfs still
+		// reads its /proc/PID/net/dev, whose inode is the same for every
+		// process of one namespace. (Then it is not recognised as the
+		// namespace of a name given too.)
+		err = unix.Stat(filepath.Join(filepath.Dir(filepath.Dir(path)), "net", "dev"), &st)
+	}
+	if err != nil {
 		return nsID{}, fmt.Errorf("netns %s: %w", n.Label, err)
 	}
 	return nsID{dev: uint64(st.Dev), ino: st.Ino}, nil

@@ -113,7 +113,7 @@ func Open(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 // openOne opens the planned backend in opts.Netns.
 func openOne(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 	var b Backend
-	err := opts.Netns.Do(func() (err error) {
+	err := opts.enter(plan.Source.Backend, func() (err error) {
 		b, err = openNamed(ctx, plan.Source.Backend, opts)
 		return err
 	})
@@ -123,8 +123,19 @@ func openOne(ctx context.Context, plan Plan, opts Options) (Backend, error) {
 	return b, nil
 }
 
+// enter runs fn in opts.Netns for the named backend (Netns.Do), except for
+// procfs with pid:PID, which reads /proc/PID/net/dev from where it is: no
+// setns, so no CAP_SYS_ADMIN.
+func (o Options) enter(name string, fn func() error) error {
+	if name == Procfs && o.Netns.PID != 0 {
+		return fn()
+	}
+	return o.Netns.Do(fn)
+}
+
 // InterfaceNames lists the interfaces the planned backend can see: those of
-// the procfs tree at opts.ProcRoot for procfs, the system's otherwise.
+// the procfs tree at opts.ProcRoot for procfs (PROC/PID with pid:PID), the
+// system's otherwise.
 func InterfaceNames(plan Plan, opts Options) ([]string, error) {
 	if len(opts.Namespaces) > 0 {
 		var names []string
@@ -137,8 +148,8 @@ func InterfaceNames(plan Plan, opts Options) ([]string, error) {
 		}
 		return names, nil
 	}
-	infos, err := ListInterfaces(opts)
-	if plan.Source.Backend == Procfs && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
+	infos, err := ListPlanned(plan, opts)
+	if plan.Source.Backend == Procfs && opts.Netns.PID == 0 && opts.ProcRoot != "" && opts.ProcRoot != procfs.DefaultRoot {
 		b, err := procfs.Open(procfs.Options{Root: opts.ProcRoot, IndexOf: func(string) int { return 0 }})
 		if err != nil {
 			return nil, err
@@ -158,6 +169,30 @@ func InterfaceNames(plan Plan, opts Options) ([]string, error) {
 		return nil, err
 	}
 	return iface.Names(infos), nil
+}
+
+// ListPlanned lists the interfaces the planned backend sees: those of
+// /proc/PID/net/dev for procfs with pid:PID (names and, where known,
+// indexes: state "unknown", no MTU, since only entering the namespace would
+// tell), ListInterfaces otherwise.
+func ListPlanned(plan Plan, opts Options) ([]iface.Info, error) {
+	if plan.Source.Backend != Procfs || opts.Netns.PID == 0 {
+		return ListInterfaces(opts)
+	}
+	b, err := openNamed(context.Background(), Procfs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s backend: %w", Procfs, err)
+	}
+	defer b.Close()
+	snap, err := b.Read(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]iface.Info, len(snap.Interfaces))
+	for i, ic := range snap.Interfaces {
+		infos[i] = iface.Info{Name: ic.Name, Index: ic.Index, State: "unknown"}
+	}
+	return infos, nil
 }
 
 // ListInterfaces lists the interfaces of opts' namespace. In another

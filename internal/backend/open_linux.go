@@ -2,7 +2,12 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strconv"
 
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf"
 	"github.com/netwatch-dev/netwatch/internal/backend/ebpf/attach"
@@ -41,18 +46,39 @@ func openNamed(ctx context.Context, name string, opts Options) (Backend, error) 
 // lets auto move on to the next backend: only when the backend cannot run
 // on this host at all. An attach mode the host lacks is an error.
 func canFallBack(name string, err error) bool {
-	return name != EBPF || ebpf.CannotRunHere(err)
+	var ne netnsError
+	return name != EBPF || ebpf.CannotRunHere(err) || errors.As(err, &ne)
 }
+
+// netnsError is a failure to open or enter --netns (no CAP_SYS_ADMIN, no
+// CAP_SYS_PTRACE for another user's pid:PID): auto moves on, since procfs
+// may read pid:PID without entering.
+type netnsError struct{ err error }
+
+func (e netnsError) Error() string { return e.err.Error() }
+func (e netnsError) Unwrap() error { return e.err }
 
 // hostCheck checks that the named backend can run as opts ask, without
 // attaching, and says how (for ebpf: the attach mode).
 func hostCheck(name string, opts Options) (stats.Source, error) {
 	switch name {
 	case EBPF:
-		return ebpf.Check(opts.Attach)
+		// In the namespace it will attach in: entering it is the first
+		// thing that needs a privilege there.
+		var src stats.Source
+		var err error
+		ran := false
+		if nerr := opts.Netns.Do(func() error {
+			ran = true
+			src, err = ebpf.Check(opts.Attach)
+			return nil
+		}); nerr != nil && !ran {
+			return src, netnsError{nerr}
+		}
+		return src, err
 	case Netlink, Procfs:
 		var src stats.Source
-		err := opts.Netns.Do(func() error {
+		err := opts.enter(name, func() error {
 			b, err := openNamed(context.Background(), name, opts)
 			if err != nil {
 				return err
@@ -85,14 +111,64 @@ func AttachProblem(plan Plan, opts Options, ifindex int) error {
 	return err
 }
 
-// openProcfs opens /proc/net/dev, of opts.Netns when one is named: the
-// calling thread is then in it (Netns.Do), so /proc/thread-self/net/dev is
-// the namespace's, and the file stays bound to it once open. Indexes come
-// from link events subscribed to in the same namespace (procfs.Open).
+// openProcfs opens /proc/net/dev, of opts.Netns when one is named. For
+// pid:PID it reads /proc/PID/net/dev from where it is, entering nothing
+// (see openProcfsPID). Otherwise the calling thread is in the namespace
+// (Netns.Do), so /proc/thread-self/net/dev is the namespace's, and the file
+// stays bound to it once open; indexes come from link events subscribed to
+// in the same namespace (procfs.Open).
 func openProcfs(opts Options) (Backend, error) {
 	o := procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector}
-	if opts.Netns.Set() && (o.Root == "" || o.Root == procfs.DefaultRoot) {
+	if !opts.Netns.Set() {
+		return procfs.Open(o)
+	}
+	if opts.Netns.PID != 0 {
+		return openProcfsPID(o, opts.Netns)
+	}
+	if o.Root == "" || o.Root == procfs.DefaultRoot {
 		o.Root = "/proc/thread-self"
 	}
 	return procfs.Open(o)
+}
+
+// openProcfsPID opens /proc/PID/net/dev: any process's namespace, as any
+// user, with no capability and no setns. The file (and the dev_snmp6
+// directory) stay bound to the namespace even after the process exits.
+// Indexes come from /proc/PID/net/dev_snmp6, never from netwatch's own
+// namespace; an interface that has no file there (no IPv6 on it, or a kernel
+// without IPv6) has index 0 and is known by its name, so a rename of it
+// reads as one interface vanishing and another appearing.
+func openProcfsPID(o procfs.Options, ns Netns) (Backend, error) {
+	if o.Root == "" {
+		o.Root = procfs.DefaultRoot
+	}
+	o.Root = filepath.Join(o.Root, strconv.Itoa(ns.PID))
+	closeIx := func() {}
+	if ix, err := procfs.OpenSNMP6Index(filepath.Join(o.Root, "net", "dev_snmp6")); err == nil {
+		o.IndexOf, closeIx = ix.IndexOf, func() { ix.Close() }
+	} else {
+		slog.Info("procfs: interface indexes unknown; interfaces are known by name", "netns", ns.Label, "err", err)
+		o.IndexOf = func(string) int { return 0 }
+	}
+	b, err := procfs.Open(o)
+	if err != nil {
+		closeIx()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("netns %s: no such process", ns.Label)
+		}
+		return nil, err
+	}
+	return closeAlso{b, closeIx}, nil
+}
+
+// closeAlso is a Backend that runs one more clean-up on Close.
+type closeAlso struct {
+	Backend
+	also func()
+}
+
+func (c closeAlso) Close() error {
+	err := c.Backend.Close()
+	c.also()
+	return err
 }

@@ -33,6 +33,7 @@ type BinSource interface {
 	Resolution() time.Duration
 	// ReadBins returns the bins completed since the previous call (the first
 	// call returns the bins completed since the backend started counting).
+	// The slices returned belong to the caller.
 	ReadBins() (Bins, error)
 	// BinSpan is how long completed bins stay readable in the backend's
 	// storage before they are lost: a reader must call ReadBins at least

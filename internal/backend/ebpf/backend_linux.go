@@ -52,7 +52,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		cfg.XDPMode = attach.XDPDriver
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))
+		return nil, memlockError(err)
 	}
 	tcMode, err := tcModeFor(cfg.Attach)
 	if err != nil {
@@ -253,7 +253,20 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return stats.Snapshot{}, err
 	}
+	if err := b.followErr(); err != nil {
+		return stats.Snapshot{}, err
+	}
 	return b.t.read()
+}
+
+// followErr is why the backend stopped following interface changes (nil
+// while it follows them): the run must end with it rather than go on
+// counting a set of interfaces that no longer tracks the system's.
+func (b *Backend) followErr() error {
+	if b.watcher == nil {
+		return nil
+	}
+	return b.watcher.err()
 }
 
 // Resolution is the bin width chosen at Open, 0 when bins are off.
@@ -262,7 +275,12 @@ func (b *Backend) Resolution() time.Duration { return b.o.bins.width }
 // ReadBins implements stats.BinSource: the bins completed since the previous
 // call, merged over CPUs, with those whose records did not fit in the ring
 // buffer marked lost.
-func (b *Backend) ReadBins() (stats.Bins, error) { return b.t.readBins() }
+func (b *Backend) ReadBins() (stats.Bins, error) {
+	if err := b.followErr(); err != nil {
+		return stats.Bins{}, err
+	}
+	return b.t.readBins()
+}
 
 // BinSpan implements stats.BinSource: how long the bins can go unread
 // without loss at the record rate seen lately (the highest, forgotten with

@@ -232,8 +232,11 @@ func (o *objects) setRing(size uint64) error {
 // explainLoadError adds what is missing to a permission error and the
 // verifier log's tail to a verifier rejection.
 func explainLoadError(err error) error {
+	if perr := permissionError(err); perr != nil {
+		return perr // names what is missing, without the library's memlock hint
+	}
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w (loading tc/XDP programs needs CAP_BPF and CAP_NET_ADMIN, CAP_SYS_ADMIN on kernels before 5.8)", err)
+		return fmt.Errorf("%w (%s, CAP_SYS_ADMIN on kernels before 5.8)", err, capsNeeded)
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {

@@ -38,7 +38,7 @@ func Check(mode attach.Mode) (stats.Source, error) {
 		mode = attach.Auto
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return stats.Source{}, hostError{fmt.Errorf("ebpf: remove memlock limit: %w", explainLoadError(err))}
+		return stats.Source{}, hostError{memlockError(err)}
 	}
 	o, err := loadObjectsFor(0, 0, 0, false)
 	if err != nil {

@@ -19,7 +19,11 @@ import (
 // subscription reports an error (lost messages) it rescans instead. When the
 // subscription ends (netlink closes it after a failed receive, such as
 // ENOBUFS when a burst of changes overflows the socket), it subscribes again
-// and rescans.
+// and rescans. When netlink keeps failing (maxFailures resubscribes or
+// rescans in a row) or the namespace cannot be entered, the watcher stops
+// and records why: Read returns that error from then on, so the run ends
+// with it (and detaches) instead of silently no longer following
+// interfaces.
 type watcher struct {
 	ns   netns.NsHandle
 	sub  *subscription // nil while resubscribing; owned by run once started
@@ -32,7 +36,9 @@ type watcher struct {
 	once    sync.Once
 
 	again        <-chan time.Time // retry a failed resubscribe or rescan
+	failures     int              // failed resubscribes and rescans in a row
 	resubscribes atomic.Int64     // subscriptions after the first, for tests
+	failed       atomic.Pointer[error]
 }
 
 // Subscription and listing parameters.
@@ -46,12 +52,20 @@ const (
 	// retryDelay is the pause before retrying a failed resubscribe or
 	// rescan.
 	retryDelay = time.Second
+	// maxFailures is how many resubscribes or rescans in a row may fail
+	// before the watcher gives up: netlink is broken, not busy.
+	maxFailures = 3
 )
+
+// linkFault, when set, makes every subscription and interface dump of the
+// watcher fail with it: a netlink that broke for good. Tests set it.
+var linkFault atomic.Pointer[error]
 
 // subscription is one rtnetlink link subscription.
 type subscription struct {
 	updates chan netlink.LinkUpdate
 	done    chan struct{}
+	once    sync.Once
 }
 
 // subscribe subscribes to link changes in the namespace of the calling
@@ -60,6 +74,9 @@ type subscription struct {
 // netwatch needs only CAP_BPF and CAP_NET_ADMIN. Errors are reported to errs
 // without blocking.
 func subscribe(errs chan<- error) (*subscription, error) {
+	if f := linkFault.Load(); f != nil {
+		return nil, fmt.Errorf("ebpf: subscribe to interface changes: %w", *f)
+	}
 	s := &subscription{updates: make(chan netlink.LinkUpdate, 64), done: make(chan struct{})}
 	opts := netlink.LinkSubscribeOptions{
 		ErrorCallback: func(err error) {
@@ -84,14 +101,17 @@ func subscribe(errs chan<- error) (*subscription, error) {
 	return s, nil
 }
 
-// close ends the subscription. Netlink closes updates once its socket is
-// closed; draining it keeps netlink's goroutine from blocking on a send.
+// close ends the subscription: netlink closes its socket, then updates;
+// draining it keeps netlink's goroutine from blocking on a send. It is
+// idempotent.
 func (s *subscription) close() {
-	close(s.done)
-	go func() {
-		for range s.updates {
-		}
-	}()
+	s.once.Do(func() {
+		close(s.done)
+		go func() {
+			for range s.updates {
+			}
+		}()
+	})
 }
 
 // startWatcher subscribes in the calling thread's namespace, the one Open
@@ -118,10 +138,10 @@ func (w *watcher) run(b *Backend) {
 		defer w.wg.Done()
 		runtime.LockOSThread()
 		if err := enterNetns(w.ns); err != nil {
-			slog.Error("ebpf: enter namespace: not following interface changes", "err", err)
+			w.fail(fmt.Errorf("ebpf: following interface changes: enter namespace: %w", err))
 			return
 		}
-		for {
+		for w.failed.Load() == nil {
 			var updates <-chan netlink.LinkUpdate
 			if w.sub != nil {
 				updates = w.sub.updates
@@ -131,7 +151,7 @@ func (w *watcher) run(b *Backend) {
 				return
 			case u, ok := <-updates:
 				if !ok {
-					slog.Warn("ebpf: interface subscription ended (lost messages?): subscribing again")
+					slog.Warn("ebpf: interface subscription ended: subscribing again")
 					w.sub.close()
 					w.sub = nil
 					w.resubscribe(b)
@@ -159,8 +179,7 @@ func (w *watcher) run(b *Backend) {
 func (w *watcher) resubscribe(b *Backend) {
 	sub, err := subscribe(w.errs)
 	if err != nil {
-		slog.Warn("ebpf: interface subscription: retrying", "err", err, "in", retryDelay)
-		w.again = time.After(retryDelay)
+		w.retry(err)
 		return
 	}
 	w.sub = sub
@@ -230,10 +249,10 @@ func (w *watcher) release(b *Backend, name string, index int) {
 func (w *watcher) rescan(b *Backend) {
 	links, err := listLinks(netlink.LinkList)
 	if err != nil {
-		slog.Warn("ebpf: rescan interfaces: retrying", "err", err, "in", retryDelay)
-		w.again = time.After(retryDelay)
+		w.retry(err)
 		return
 	}
+	w.failures = 0
 	present := make(map[int]bool, len(links))
 	for _, l := range links {
 		present[l.Attrs().Index] = true
@@ -246,10 +265,38 @@ func (w *watcher) rescan(b *Backend) {
 	}
 }
 
+// retry schedules another attempt after a failed resubscribe or rescan, or
+// gives up after maxFailures in a row.
+func (w *watcher) retry(err error) {
+	w.failures++
+	if w.failures >= maxFailures {
+		w.fail(fmt.Errorf("ebpf: following interface changes: %w (%d attempts in a row failed)", err, w.failures))
+		return
+	}
+	slog.Warn("ebpf: following interface changes: retrying", "err", err, "in", retryDelay)
+	w.again = time.After(retryDelay)
+}
+
+// fail records why the watcher stopped; err reports it.
+func (w *watcher) fail(err error) {
+	w.failed.CompareAndSwap(nil, &err)
+}
+
+// err is why the watcher stopped following interfaces, nil while it runs.
+func (w *watcher) err() error {
+	if p := w.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // listLinks calls list (netlink.LinkList) until its dump is not
 // interrupted by a concurrent change, at most dumpAttempts times: an
 // interrupted dump may miss interfaces.
 func listLinks(list func() ([]netlink.Link, error)) ([]netlink.Link, error) {
+	if f := linkFault.Load(); f != nil {
+		return nil, fmt.Errorf("ebpf: list interfaces: %w", *f)
+	}
 	var err error
 	for range dumpAttempts {
 		var links []netlink.Link

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netlink"
@@ -24,9 +25,10 @@ import (
 // from detaching a running one (the check sees processes of our PID
 // namespace only). It never touches other filters.
 //
-// The clsact qdisc stays, even when it has no filters left: no record of
-// who created it survives a crash, and an empty clsact qdisc costs nothing.
-// TCX and XDP need no cleaning: their bpf_links vanish with the process.
+// Then it removes the clsact qdisc a killed netwatch created there, if its
+// record says so and the qdisc is empty (see qdiscrec_linux.go); a qdisc
+// someone else created always stays. TCX and XDP need no cleaning: their
+// bpf_links vanish with the process.
 func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 	if namePrefix == "" {
 		return 0, errors.New("attach: clean stale: empty name prefix would match every filter")
@@ -66,14 +68,30 @@ func CleanStale(ifindex int, namePrefix string) (removed int, err error) {
 			removed++
 		}
 	}
+	ino, err := currentNetns()
+	if err != nil {
+		return removed, err
+	}
+	if _, err := cleanRecordedQdisc(h, ino, ifindex); err != nil {
+		return removed, fmt.Errorf("attach: clean stale: clsact qdisc of ifindex %d: %w", ifindex, err)
+	}
 	return removed, nil
 }
+
+// ownProgFDs orders this process's short-lived descriptors of other
+// programs (programName, read lock) before the scan of its own descriptors
+// (programHolder, write lock): CleanStale runs for many interfaces at once,
+// and one of them must not take another's look at a leftover program for a
+// live user of it.
+var ownProgFDs sync.RWMutex
 
 // programName returns the name of the program with the given id, or "".
 func programName(id int) string {
 	if id <= 0 {
 		return ""
 	}
+	ownProgFDs.RLock()
+	defer ownProgFDs.RUnlock()
 	p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
 	if err != nil {
 		return ""
@@ -96,28 +114,28 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 	}
 	want := strconv.FormatUint(uint64(id), 10)
 	unreadable := 0
+	self := os.Getpid()
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
 			continue
 		}
-		fdDir := filepath.Join("/proc", p.Name(), "fd")
-		fds, err := os.ReadDir(fdDir)
+		if pid == self {
+			ownProgFDs.Lock()
+			held := holdsProgram(p.Name(), want)
+			ownProgFDs.Unlock()
+			if held {
+				return pid, nil
+			}
+			continue
+		}
+		held, err := holdsProgramErr(p.Name(), want)
 		if errors.Is(err, fs.ErrPermission) {
 			unreadable++ // another user's process: it might hold the program
 			continue
 		}
-		if err != nil {
-			continue // exited, or a kernel thread
-		}
-		for _, fd := range fds {
-			target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
-			if err != nil || target != "anon_inode:bpf-prog" {
-				continue
-			}
-			if fdinfoProgID(filepath.Join("/proc", p.Name(), "fdinfo", fd.Name())) == want {
-				return pid, nil
-			}
+		if held {
+			return pid, nil
 		}
 	}
 	if unreadable > 0 {
@@ -127,6 +145,33 @@ func programHolder(id ebpf.ProgramID) (int, error) {
 		return 0, fmt.Errorf("attach: cannot tell whether program %d is in use: %d processes' descriptors are not readable (run as root to clean leftovers)", id, unreadable)
 	}
 	return 0, nil
+}
+
+// holdsProgram reports whether process pid (a /proc entry) has a
+// descriptor of the program with id want.
+func holdsProgram(pid, want string) bool {
+	held, _ := holdsProgramErr(pid, want)
+	return held
+}
+
+// holdsProgramErr is holdsProgram with the error of listing the process's
+// descriptors (fs.ErrPermission: another user's process).
+func holdsProgramErr(pid, want string) (bool, error) {
+	fdDir := filepath.Join("/proc", pid, "fd")
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false, err // no access, exited, or a kernel thread
+	}
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
+		if err != nil || target != "anon_inode:bpf-prog" {
+			continue
+		}
+		if fdinfoProgID(filepath.Join("/proc", pid, "fdinfo", fd.Name())) == want {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // fdinfoProgID returns the prog_id field of a BPF program's fdinfo.

@@ -10,12 +10,16 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 )
 
-// crash forgets a legacy tc link the way a killed process does: the filter
-// stays, the process's bookkeeping and sockets are gone.
+// crash forgets a legacy tc link the way a killed process does: the filter,
+// the qdisc and its record stay; the process's bookkeeping, sockets and
+// locks are gone.
 func crash(t *testing.T, l Link) {
 	t.Helper()
 	tl := l.(*tcLink)
 	clsacts.Lock()
+	if use := clsacts.m[tl.key]; use != nil && use.rec != nil {
+		use.rec.close()
+	}
 	delete(clsacts.m, tl.key)
 	clsacts.Unlock()
 	tl.nl.Close()

@@ -19,7 +19,8 @@ import (
 // an egress link share one qdisc).
 type clsactUse struct {
 	users   int
-	created bool // we added the qdisc; nobody had one before
+	created bool         // a netwatch added the qdisc; nobody else had one before
+	rec     *qdiscRecord // the durable record, shared-locked; nil without a state directory
 }
 
 // deviceKey names a device across network namespaces: ifindexes repeat in
@@ -96,6 +97,12 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 		}
 	}()
 	key := deviceKey{netns: ino, ifindex: ifindex}
+	// For the clsact record; asked before taking the locks, which
+	// serialise every attach of the process.
+	name, err := linkName(h, ifindex)
+	if err != nil {
+		return nil, fmt.Errorf("attach: tc: ifindex %d: %w", ifindex, err)
+	}
 
 	clsacts.Lock()
 	defer clsacts.Unlock()
@@ -103,9 +110,25 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 	if use == nil {
 		use = &clsactUse{}
 	}
+	unlock, lerr := lockRecords()
+	defer unlock()
+	if lerr != nil {
+		recordsUnavailable(lerr)
+	} else if use.rec == nil {
+		if use.rec, lerr = openRecord(key); lerr != nil {
+			recordsUnavailable(lerr)
+		}
+	}
+	defer func() {
+		if err != nil && use.users == 0 {
+			if derr := use.dropRecord(); derr != nil {
+				slog.Warn("attach: tc: release clsact record", "ifindex", ifindex, "err", derr)
+			}
+		}
+	}()
 	// Even with our links on the device the qdisc may have been deleted
 	// behind our back; then the one we add now is ours.
-	created, err := ensureClsact(h, ifindex, use.users > 0)
+	created, err := ensureClsact(h, ifindex, name, use.users > 0, use.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +154,13 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 		}
 	}
 	if err != nil {
-		if created {
+		if created && use.users == 0 {
 			if qerr := h.QdiscDel(clsactQdisc(ifindex)); qerr != nil {
 				slog.Warn("attach: tc: remove clsact qdisc after failed attach", "ifindex", ifindex, "err", qerr)
+			} else if use.rec != nil {
+				if werr := use.rec.write("", ""); werr != nil {
+					slog.Warn("attach: tc: clear clsact record", "ifindex", ifindex, "err", werr)
+				}
 			}
 		}
 		if errors.Is(err, unix.EEXIST) {
@@ -147,29 +174,56 @@ func attachTC(ifindex int, dir Direction, prog *ebpf.Program) (_ Link, err error
 }
 
 // ensureClsact adds a clsact qdisc to ifindex unless it has one, and
-// reports whether it added it. known says our links already use a clsact
-// there: then an existing qdisc is that one, and the qdiscs are not listed
-// (netlink lists the qdiscs of every device, a cost that grows with their
-// number on every attach).
-func ensureClsact(h *netlink.Handle, ifindex int, known bool) (created bool, err error) {
+// reports whether a netwatch added it: this call, or one whose record rec
+// (nil without a state directory) holds for the interface name. known says our links already use a
+// clsact there: then an existing qdisc is that one, and the qdiscs are not
+// listed (netlink lists the qdiscs of every device, a cost that grows with
+// their number on every attach).
+func ensureClsact(h *netlink.Handle, ifindex int, name string, known bool, rec *qdiscRecord) (created bool, err error) {
+	recorded := false
+	if rec != nil {
+		state, recName, err := rec.read()
+		if err != nil {
+			return false, fmt.Errorf("attach: tc: read clsact record %s: %w", rec.path, err)
+		}
+		recorded = state == recCreated && recName == name
+		if !recorded {
+			// Before the qdisc exists: a SIGKILL right after adding it
+			// must not leave it unrecorded.
+			if err := rec.write(recPending, name); err != nil {
+				return false, fmt.Errorf("attach: tc: write clsact record %s: %w", rec.path, err)
+			}
+		}
+	}
 	err = h.QdiscAdd(clsactQdisc(ifindex))
 	if err == nil {
+		if rec != nil && !recorded {
+			if werr := rec.write(recCreated, name); werr != nil {
+				return true, fmt.Errorf("attach: tc: write clsact record %s: %w", rec.path, werr)
+			}
+		}
 		return true, nil
+	}
+	if rec != nil && !recorded {
+		if werr := rec.write("", ""); werr != nil {
+			slog.Warn("attach: tc: clear clsact record", "ifindex", ifindex, "err", werr)
+		}
 	}
 	if !errors.Is(err, unix.EEXIST) {
 		return false, fmt.Errorf("attach: tc: add clsact qdisc on ifindex %d: %w", ifindex, err)
 	}
+	if recorded {
+		return true, nil // a netwatch's, live or killed: it goes with the last of them
+	}
 	if known {
 		return false, nil
 	}
-	qdiscs, lerr := h.QdiscList(device(ifindex))
+	ok, lerr := hasClsact(h, ifindex)
 	if lerr != nil {
 		return false, fmt.Errorf("attach: tc: list qdiscs of ifindex %d: %w", ifindex, lerr)
 	}
-	for _, q := range qdiscs {
-		if q.Attrs().Parent == netlink.HANDLE_CLSACT && q.Type() == "clsact" {
-			return false, nil
-		}
+	if ok {
+		return false, nil
 	}
 	return false, fmt.Errorf("attach: tc: ifindex %d has an ingress qdisc, not clsact: %w", ifindex, err)
 }
@@ -197,10 +251,59 @@ func (l *tcLink) Close() error {
 		return err
 	}
 	delete(clsacts.m, l.key)
-	if use.created {
-		err = errors.Join(err, l.deleteClsactIfEmpty())
+	if use.rec == nil {
+		if use.created {
+			_, derr := l.deleteClsactIfEmpty()
+			err = errors.Join(err, derr)
+		}
+		return err
 	}
-	return err
+	unlock, lerr := lockRecords()
+	defer unlock()
+	if lerr != nil {
+		recordsUnavailable(lerr)
+	}
+	r := use.rec
+	use.rec = nil
+	alone, xerr := r.tryExclusive()
+	if xerr != nil || !alone {
+		// Another live netwatch uses the device: the qdisc goes
+		// with the last of us.
+		r.close()
+		return errors.Join(err, xerr)
+	}
+	state, _, rerr := r.read()
+	if rerr != nil || state != recCreated {
+		return errors.Join(err, rerr, r.remove())
+	}
+	empty, derr := l.deleteClsactIfEmpty()
+	if derr != nil || !empty {
+		r.close() // the record stays: a later start removes the qdisc once it is empty
+		return errors.Join(err, derr)
+	}
+	return errors.Join(err, r.remove())
+}
+
+// dropRecord ends this process's hold on the record of a device it no
+// longer uses and removes the record if it records nothing and no other
+// process holds it. The decision lock must be held.
+func (use *clsactUse) dropRecord() error {
+	r := use.rec
+	if r == nil {
+		return nil
+	}
+	use.rec = nil
+	alone, err := r.tryExclusive()
+	if err != nil || !alone {
+		r.close()
+		return err
+	}
+	state, _, err := r.read()
+	if err != nil || state != "" {
+		r.close()
+		return err
+	}
+	return r.remove()
 }
 
 // deleteFilter deletes the filter at our priority and handle if it still
@@ -236,26 +339,24 @@ const maxTCInstances = 64
 // one of them reads ...6e77 in `tc filter show`.
 func filterHandle(i int) uint32 { return FilterHandle + uint32(i)<<16 }
 
-func (l *tcLink) deleteClsactIfEmpty() error {
-	n := 0
-	for _, dir := range []Direction{Ingress, Egress} {
-		filters, err := l.nl.FilterList(device(l.key.ifindex), parentOf(dir))
-		if gone(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("attach: tc: list %s filters of ifindex %d: %w", dir, l.key.ifindex, err)
-		}
-		n += len(filters)
+// deleteClsactIfEmpty deletes the device's clsact qdisc unless a filter of
+// anyone is on it, and reports whether the device has no qdisc left.
+func (l *tcLink) deleteClsactIfEmpty() (bool, error) {
+	n, err := filterCount(l.nl, l.key.ifindex)
+	if gone(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("attach: tc: ifindex %d: %w", l.key.ifindex, err)
 	}
 	if n > 0 {
 		slog.Debug("attach: tc: leaving clsact qdisc we created: other filters on it", "ifindex", l.key.ifindex, "filters", n)
-		return nil
+		return false, nil
 	}
 	if err := l.nl.QdiscDel(clsactQdisc(l.key.ifindex)); err != nil && !gone(err) {
-		return fmt.Errorf("attach: tc: delete clsact qdisc of ifindex %d: %w", l.key.ifindex, err)
+		return false, fmt.Errorf("attach: tc: delete clsact qdisc of ifindex %d: %w", l.key.ifindex, err)
 	}
-	return nil
+	return true, nil
 }
 
 // gone reports errors meaning the device or qdisc no longer exists, so
