@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/netwatch-dev/netwatch/internal/record"
 	"github.com/netwatch-dev/netwatch/internal/stats"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
@@ -229,22 +231,29 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 	appear("recreated", since)
 	traffic("recreated", since, base)
 
-	// Moved into B's namespace: gone, and nothing of netwatch on it there.
-	moved, err := p.MoveA(p.B)
+	// Moved into another namespace: gone, and nothing of netwatch on it
+	// there. Its index is free there, so it keeps it, and keeps it again
+	// on its return: the same index, a fresh baseline all the same.
+	away := netnstest.NewNS(t, "away")
+	index := p.IndexA
+	moved, err := p.MoveA(away)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vanish("moved out", p.IfA)
 	if be.ebpf {
-		waitNothingAttached(t, p.B, p.IfA, be)
+		waitNothingAttached(t, away, p.IfA, be)
 	}
-	t.Logf("moved out: index %d in %s", moved, p.B.Name)
+	// Traffic while it is away: the device counts it, no surface may (a
+	// stale baseline on its return would show it as a spike).
+	sendAway(t, away, p.IfA, moved, 25)
 
 	// Moved back: shown again, from a fresh baseline.
 	since = event()
-	if err := p.ReturnA(p.B); err != nil {
+	if err := p.ReturnA(away); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("moved out and back: index %d, %d away, %d back", index, moved, p.IndexA)
 	sinceKernel = kernelNow(t, p)
 	if be.ebpf {
 		base = sinceKernel // attached again on its return
@@ -278,6 +287,55 @@ func waitRows(t *testing.T, s hpSurface, what string, since time.Time, check fun
 			t.Fatalf("%s after %v: %s", what, hpTimeout, msg)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sendAway sends n raw frames out of ifname (index) in ns, which it sets
+// up: the moved device counts them in its new namespace.
+func sendAway(t *testing.T, ns *netnstest.NS, ifname string, index, n int) {
+	t.Helper()
+	l, err := ns.Netlink().LinkByName(ifname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Netlink().LinkSetUp(l); err != nil {
+		t.Fatal(err)
+	}
+	before, err := ns.LinkStats(ifname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Broadcast, ethertype 0x88b5 (local experimental), zero payload.
+	frame := append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5}, make([]byte, 486)...)
+	err = ns.Do(func() error {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		for range n {
+			if err := unix.Sendto(fd, frame, 0, &unix.SockaddrLinklayer{Ifindex: index}); err != nil {
+				return fmt.Errorf("send on %s: %w", ifname, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st stats.Counters
+	deadline := time.Now().Add(hpTimeout)
+	for { // sent by the time the counters say so
+		if st, err = ns.LinkStats(ifname); err != nil {
+			t.Fatal(err)
+		}
+		if st.TxPackets >= before.TxPackets+uint64(n) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st.TxPackets < before.TxPackets+uint64(n) {
+		t.Fatalf("%s in %s counted %d frames sent, want %d", ifname, ns.Name, st.TxPackets-before.TxPackets, n)
 	}
 }
 

@@ -170,6 +170,9 @@ func (r *Recorder) Sample(s stats.Sample) error {
 		var d stats.Counters
 		key := stats.KeyOf(is.Netns, is.Index, is.Name)
 		prev, ok := r.prev[key]
+		if is.Interval > 0 {
+			ok = false // appeared during the interval: a fresh baseline
+		}
 		if ok && !oneBin {
 			d, ok = stats.Delta(prev, is.Counters)
 		}

@@ -379,3 +379,55 @@ func TestNewInterfaceWithinOneInterval(t *testing.T) {
 		t.Errorf("new1: %+v, want 600 B over its own 60ms (10000 B/s), counters 1600", new1)
 	}
 }
+
+// TestReturnedInterfaceFreshBaseline: an interface moved to another
+// namespace and back between two reads keeps its index and its counters
+// went on counting elsewhere; the backend says it appeared, and the
+// sampler takes a fresh baseline: at the read its event triggered (its
+// row then covers only the time since), or else at the tick (no row).
+func TestReturnedInterfaceFreshBaseline(t *testing.T) {
+	back := func(rx uint64) stats.InterfaceCounters {
+		ic := ifc("eth0", 2, rx, 0, 0, 0)
+		ic.Appeared = true
+		return ic
+	}
+	t.Run("woken", func(t *testing.T) {
+		clk := &fakeClock{now: time.Second}
+		r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
+			{ifc("eth0", 2, 100, 0, 0, 0)}, // baseline
+			{back(5000)},                   // the event's read: back, 4900 B counted away
+			{ifc("eth0", 2, 5100, 0, 0, 0)},
+		}}
+		woken := false
+		cfg := Config{Interval: 100 * time.Millisecond, Count: 1, now: clk.Now,
+			sleepUntil: func(ctx context.Context, d time.Duration) error {
+				if !woken {
+					woken = true
+					clk.now += 50 * time.Millisecond
+					return clock.ErrWoken
+				}
+				return clk.SleepUntil(ctx, d)
+			}}
+		var out []stats.Sample
+		if err := Run(context.Background(), r, cfg, func(s stats.Sample) error { out = append(out, s); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 1 || len(out[0].Interfaces) != 1 {
+			t.Fatalf("got %+v", out)
+		}
+		if is := out[0].Interfaces[0]; is.Interval != 50*time.Millisecond || is.RxBytesPerSec != 2000 {
+			t.Errorf("returned interface: %v B/s over %v, want 100 B over its 50ms (2000 B/s), not what it counted away", is.RxBytesPerSec, is.Interval)
+		}
+	})
+	t.Run("at the tick", func(t *testing.T) {
+		r := &fakeReader{clock: &fakeClock{now: time.Second}, script: [][]stats.InterfaceCounters{
+			{ifc("eth0", 2, 100, 0, 0, 0)},
+			{back(5000)},
+			{ifc("eth0", 2, 5100, 0, 0, 0)},
+		}}
+		out := run(t, r, Config{Interval: 100 * time.Millisecond, Count: 2})
+		if len(out) != 2 || len(out[0].Interfaces) != 0 || len(out[1].Interfaces) != 1 || out[1].Interfaces[0].RxBytesPerSec != 1000 {
+			t.Errorf("want no row at its return, then 100 B over 100ms: %+v", out)
+		}
+	})
+}

@@ -37,7 +37,7 @@ func (t *tracker) between(prev, mid stats.Snapshot) {
 	}
 	for i := range mid.Interfaces {
 		k := keyOfCounters(&mid.Interfaces[i])
-		if _, ok := t.early[k]; ok || had[k] {
+		if _, ok := t.early[k]; ok || (had[k] && !mid.Interfaces[i].Appeared) {
 			continue
 		}
 		t.early[k] = earlyBase{counters: mid.Interfaces[i].Counters, mono: mid.Mono}
@@ -80,13 +80,14 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 			base = p.Counters
 		}
 		switch e, early := t.early[k]; {
-		case !ok && early:
-			// Appeared since the last read: its baseline is the read
-			// its link event triggered.
+		case early:
+			// Appeared since the last read (also under an index it
+			// had: moved away and back): its baseline is the read its
+			// link event triggered.
 			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
 			base, span = e.counters, cur.Mono-e.mono
 			own = span
-		case !ok || !known:
+		case !ok || !known || ic.Appeared:
 			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
 			continue
 		case oldName != ic.Name:

@@ -32,6 +32,11 @@ type InterfaceCounters struct {
 	// Errors is nil when the backend has no error or drop counters.
 	Errors *ErrorCounters
 	Labels
+	// Appeared: the backend saw this interface appear (created, or moved
+	// into the namespace) since its previous read, even under an index
+	// it had before: its counters do not continue earlier reads' (a
+	// device moved away and back kept counting elsewhere).
+	Appeared bool
 }
 
 // Labels say where an interface lives, beyond its name. An interface is its

@@ -125,6 +125,11 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 	if err != nil {
 		return stats.Snapshot{}, err
 	}
+	if appeared := b.links.Appeared(); appeared != nil {
+		for i := range ifs {
+			ifs[i].Appeared = appeared[ifs[i].Index]
+		}
+	}
 	mid := before + (now.Mono-before)/2
 	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
 }

@@ -36,6 +36,10 @@ type Links struct {
 	deaf bool
 
 	changed chan struct{} // see Changed
+	// appeared holds the indexes that appeared since the last Appeared,
+	// also an index that was deleted and came back (a device moved out
+	// of the namespace and back in).
+	appeared map[int]bool
 }
 
 // OpenLinks subscribes to link events and opens a socket for dumps, both
@@ -60,14 +64,15 @@ func OpenLinks() (*Links, error) {
 		return nil, fmt.Errorf("netlink: socket timeout: %w", err)
 	}
 	l := &Links{
-		sock:    &nl.SocketHandle{Socket: s},
-		sub:     sub,
-		done:    make(chan struct{}),
-		closed:  make(chan struct{}),
-		names:   make(map[int]string),
-		indexes: make(map[string]int),
-		stale:   true,
-		changed: make(chan struct{}, 1),
+		sock:     &nl.SocketHandle{Socket: s},
+		sub:      sub,
+		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
+		names:    make(map[int]string),
+		indexes:  make(map[string]int),
+		stale:    true,
+		changed:  make(chan struct{}, 1),
+		appeared: make(map[int]bool),
 	}
 	go l.follow()
 	if err := l.Lookup(nil, func(map[int]string, map[string]int) {}); err != nil {
@@ -88,6 +93,19 @@ func (l *Links) notify() {
 	case l.changed <- struct{}{}:
 	default:
 	}
+}
+
+// Appeared returns the indexes that appeared since its last call (see
+// stats.InterfaceCounters.Appeared) and forgets them.
+func (l *Links) Appeared() map[int]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.appeared) == 0 {
+		return nil
+	}
+	a := l.appeared
+	l.appeared = make(map[int]bool)
+	return a
 }
 
 // Lookup calls fn with the names by index and the indexes by name, which
@@ -133,6 +151,11 @@ func (l *Links) list() error {
 		if !errors.Is(err, nl.ErrDumpInterrupted) {
 			if err != nil {
 				return fmt.Errorf("netlink: RTM_GETLINK dump: %w", err)
+			}
+			for ix := range names {
+				if _, ok := l.names[ix]; !ok {
+					l.appeared[ix] = true
+				}
 			}
 			l.names, l.stale = names, false
 			clear(l.indexes)
@@ -212,6 +235,9 @@ func (l *Links) apply(deleted bool, ix int, name string) bool {
 	}
 	l.names[ix] = name
 	l.indexes[name] = ix
+	if !known {
+		l.appeared[ix] = true
+	}
 	return !known || old != name
 }
 

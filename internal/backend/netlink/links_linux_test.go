@@ -52,6 +52,22 @@ func TestLinksChanged(t *testing.T) {
 		}
 		return names, indexes
 	}
+	// until waits for the names and indexes to satisfy ok (a veth pair is
+	// two events).
+	until := func(what string, ok func(names map[int]string, indexes map[string]int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			names, indexes := lookup()
+			if ok(names, indexes) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v %v", what, names, indexes)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	drain()
 	h := p.A.Netlink()
 	if err := h.LinkAdd(&vnl.Veth{LinkAttrs: vnl.LinkAttrs{Name: "nwdummy0"}, PeerName: "nwdummyp"}); err != nil {
@@ -63,16 +79,22 @@ func TestLinksChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix := d.Attrs().Index
-	if names, indexes := lookup(); names[ix] != "nwdummy0" || indexes["nwdummy0"] != ix {
-		t.Fatalf("after the creation: %v %v", names, indexes)
+	until("after the creation", func(names map[int]string, indexes map[string]int) bool {
+		return names[ix] == "nwdummy0" && indexes["nwdummy0"] == ix
+	})
+	if !l.Appeared()[ix] {
+		t.Errorf("the new index %d is not among those that appeared", ix)
 	}
 	drain()
 	if err := h.LinkSetName(d, "nwdummy1"); err != nil {
 		t.Fatal(err)
 	}
 	wait("a rename")
-	if names, indexes := lookup(); names[ix] != "nwdummy1" || indexes["nwdummy1"] != ix || indexes["nwdummy0"] != 0 {
-		t.Fatalf("after the rename: %v %v", names, indexes)
+	until("after the rename", func(names map[int]string, indexes map[string]int) bool {
+		return names[ix] == "nwdummy1" && indexes["nwdummy1"] == ix && indexes["nwdummy0"] == 0
+	})
+	if l.Appeared()[ix] {
+		t.Errorf("a rename made index %d appear", ix)
 	}
 	if err := h.LinkDel(d); err != nil {
 		t.Fatal(err)

@@ -44,11 +44,17 @@ func (li *linkIndexes) fill(ifs []stats.InterfaceCounters, now time.Duration) er
 		}
 		return false
 	}
-	return li.links.Lookup(missing, func(_ map[int]string, indexes map[string]int) {
+	err := li.links.Lookup(missing, func(_ map[int]string, indexes map[string]int) {
 		for i := range ifs {
 			ifs[i].Index = indexes[ifs[i].Name] // 0: gone since the file was read
 		}
 	})
+	if appeared := li.links.Appeared(); appeared != nil {
+		for i := range ifs {
+			ifs[i].Appeared = appeared[ifs[i].Index]
+		}
+	}
+	return err
 }
 
 func (li *linkIndexes) close() error { return li.links.Close() }

@@ -4,9 +4,29 @@ package netnstest
 
 import (
 	"fmt"
+	"testing"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 )
+
+// NewNS creates a fresh named namespace for t (IPv6 off, lo up) and
+// deletes it in t.Cleanup: somewhere to move a Pair's device to.
+func NewNS(t testing.TB, tag string) *NS {
+	t.Helper()
+	privileged.Need(t)
+	ns, err := newNS(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := ns.close(); err != nil {
+			t.Errorf("netnstest: cleanup: %v", err)
+		}
+	})
+	return ns
+}
 
 // DeleteA deletes side A's veth (and with it its peer, side B's). IndexA
 // and IndexB are 0 until CreateA makes a new pair.
