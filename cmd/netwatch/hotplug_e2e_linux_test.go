@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -178,10 +179,10 @@ func hotplugScenario(t *testing.T, p *netnstest.Pair, be hpBackend, s hpSurface)
 		})
 	}
 
-	// Samples flow (serve answers) before the interface exists. A
-	// recording has no row, and no file, before it has an interface.
+	// Samples flow (serve answers, record says it is recording) before
+	// the interface exists.
 	waitRows(t, s, "output before the interface exists", time.Now(), func(rows map[string]hpRow) string {
-		if _, rec := s.(*hpRecord); rows == nil && !rec {
+		if rows == nil {
 			return "no output yet"
 		}
 		return ""
@@ -585,9 +586,10 @@ func (s *hpServe) finish(t *testing.T, _ stats.Counters) {
 // ---- record (the file read back while it grows, and at the end) ----
 
 type hpRecord struct {
-	c    *child
-	path string
-	mu   sync.Mutex
+	c     *child
+	path  string
+	mu    sync.Mutex
+	ready atomic.Bool // record printed its first line: it samples
 }
 
 func startHPRecord(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
@@ -596,7 +598,13 @@ func startHPRecord(t *testing.T, p *netnstest.Pair, args []string) hpSurface {
 		args = append(args, "-r", "10ms") // fewer rows to read back than 1 ms bins
 	}
 	c := startNetwatch(t, p.A, append([]string{"record", "-o", path, "-n", hpInterval.String()}, args...)...)
-	return &hpRecord{c: c, path: path}
+	r := &hpRecord{c: c, path: path}
+	go func() {
+		for range c.lines { // "recording FILE: ...", at the first sample
+			r.ready.Store(true)
+		}
+	}()
+	return r
 }
 
 func (r *hpRecord) cumulative() bool { return false }
@@ -619,8 +627,11 @@ func (r *hpRecord) rows(t *testing.T, since time.Time) map[string]hpRow {
 		t.Fatalf("netwatch exited: %s", r.c.stderr.String())
 	default:
 	}
+	if !r.ready.Load() {
+		return nil
+	}
 	out := make(map[string]hpRow)
-	ok := r.read(t, func(row record.Row) {
+	r.read(t, func(row record.Row) { // no file yet: no row yet
 		if !row.End().After(since) {
 			return
 		}
@@ -629,9 +640,6 @@ func (r *hpRecord) rows(t *testing.T, since time.Time) map[string]hpRow {
 		h.counters = add(h.counters, row.Counters)
 		out[row.Interface] = h
 	})
-	if !ok {
-		return nil // not written yet
-	}
 	return out
 }
 
