@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/backend/netlink"
@@ -21,10 +22,18 @@ type linkIndexes struct {
 	listed time.Duration
 }
 
+// openLinks is netlink.OpenLinks; tests make it fail.
+var openLinks = netlink.OpenLinks
+
+// systemIndexer follows link events; where rtnetlink cannot be used (a
+// seccomp profile without netlink sockets: procfs is the last resort then)
+// it falls back to listing the interfaces every indexRefresh (indexes 0
+// where that fails too).
 func systemIndexer() (indexer, error) {
-	l, err := netlink.OpenLinks()
+	l, err := openLinks()
 	if err != nil {
-		return nil, err
+		slog.Debug("procfs: no link events; interface indexes are listed every second", "err", err)
+		return listedIndexes(), nil
 	}
 	return &linkIndexes{links: l, listed: -indexRefresh}, nil
 }

@@ -2,8 +2,10 @@ package procfs
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/netwatch-dev/netwatch/internal/backend/netlink"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 )
 
@@ -57,5 +59,26 @@ func TestIndexesFollowLinkEvents(t *testing.T) {
 	}
 	if ix, _ := indexOf(p.IfA); ix != p.IndexA || ix == oldIndex {
 		t.Errorf("recreated under its name: index %d, want the new %d (was %d)", ix, p.IndexA, oldIndex)
+	}
+}
+
+// TestOpensWithoutLinkEvents: where rtnetlink cannot be used (a seccomp
+// profile without netlink sockets, the case procfs is the last resort for)
+// procfs still opens and reads, its indexes listed every second.
+func TestOpensWithoutLinkEvents(t *testing.T) {
+	orig := openLinks
+	t.Cleanup(func() { openLinks = orig })
+	openLinks = func() (*netlink.Links, error) { return nil, errors.New("socket: operation not permitted") }
+	b, err := Open(Options{})
+	if err != nil {
+		t.Fatalf("Open without link events: %v", err)
+	}
+	defer b.Close()
+	if b.LinksChanged() != nil {
+		t.Error("LinksChanged without link events should be nil")
+	}
+	snap, err := b.Read(context.Background())
+	if err != nil || len(snap.Interfaces) == 0 {
+		t.Fatalf("Read: %v, %d interfaces", err, len(snap.Interfaces))
 	}
 }

@@ -2,31 +2,8 @@
 
 package procfs
 
-import "net"
-
 // systemIndexer lists the system's interfaces once per indexRefresh: there
 // are no link events to follow here.
 func systemIndexer() (indexer, error) {
-	return &cachedIndexes{indexOf: systemIndex, list: systemIndexes, indexes: make(map[string]int)}, nil
-}
-
-// systemIndexes maps every interface name of the system to its index.
-func systemIndexes() map[string]int {
-	ifis, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	m := make(map[string]int, len(ifis))
-	for _, ifi := range ifis {
-		m[ifi.Name] = ifi.Index
-	}
-	return m
-}
-
-func systemIndex(name string) int {
-	ifi, err := net.InterfaceByName(name)
-	if err != nil {
-		return 0
-	}
-	return ifi.Index
+	return listedIndexes(), nil
 }
