@@ -83,45 +83,52 @@ func newPair() (p *Pair, err error) {
 	if p.B, err = newNS("b"); err != nil {
 		return p, err
 	}
+	return p, p.link()
+}
+
+// link creates the veth pair between A and B with the names p.IfA and
+// p.IfB, configures both ends (addresses, permanent neighbours, up) and
+// records their indexes.
+func (p *Pair) link() error {
 	veth := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: p.IfA},
 		PeerName:      p.IfB,
 		PeerNamespace: netlink.NsFd(int(p.B.handle)),
 	}
 	if err := p.A.nl.LinkAdd(veth); err != nil {
-		return p, fmt.Errorf("netnstest: add veth in %s: %w", p.A.Name, err)
+		return fmt.Errorf("netnstest: add veth in %s: %w", p.A.Name, err)
 	}
 	la, err := p.A.configure(p.IfA, p.AddrA)
 	if err != nil {
-		return p, err
+		return err
 	}
 	lb, err := p.B.configure(p.IfB, p.AddrB)
 	if err != nil {
-		return p, err
+		return err
 	}
 	p.IndexA, p.IndexB = la.Attrs().Index, lb.Attrs().Index
 	p.MTU = la.Attrs().MTU
 	if err := p.A.permanentNeighbour(la, p.AddrB, lb.Attrs().HardwareAddr); err != nil {
-		return p, err
+		return err
 	}
 	if err := p.B.permanentNeighbour(lb, p.AddrA, la.Attrs().HardwareAddr); err != nil {
-		return p, err
+		return err
 	}
 	for _, side := range []struct {
 		ns *NS
 		l  netlink.Link
 	}{{p.A, la}, {p.B, lb}} {
 		if err := side.ns.nl.LinkSetUp(side.l); err != nil {
-			return p, fmt.Errorf("netnstest: set %s up in %s: %w", side.l.Attrs().Name, side.ns.Name, err)
+			return fmt.Errorf("netnstest: set %s up in %s: %w", side.l.Attrs().Name, side.ns.Name, err)
 		}
 	}
 	if err := p.A.waitOperUp(p.IfA); err != nil {
-		return p, err
+		return err
 	}
 	if err := p.B.waitOperUp(p.IfB); err != nil {
-		return p, err
+		return err
 	}
-	return p, nil
+	return nil
 }
 
 // configure disables IPv6 on ifname (still down) and gives it addr/30.
