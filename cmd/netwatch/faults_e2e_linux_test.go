@@ -478,9 +478,36 @@ func TestKilledLeavesNothing(t *testing.T) {
 					}
 				}
 				if left != nil {
-					t.Errorf("BPF objects of the killed netwatch still loaded: %v", left)
+					t.Errorf("BPF objects of the killed netwatch still loaded: %v; held by: %s", left, holders(left))
 				}
 			})
 		}
 	}
+}
+
+// holders names the processes that hold any of objs (as bpfObjects lists
+// them), for a failure message: "pid 123 (netwatch watch ...)".
+func holders(objs []string) string {
+	want := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		want[o] = true
+	}
+	procs, _ := os.ReadDir("/proc")
+	var out []string
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		for _, o := range bpfObjects(pid) {
+			if want[o] {
+				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				out = append(out, fmt.Sprintf("pid %d (%s) holds %s", pid, strings.ReplaceAll(strings.TrimSpace(string(cmd)), "\x00", " "), o))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "no process (a kernel reference: a filter or link somewhere)"
+	}
+	return strings.Join(out, "; ")
 }

@@ -30,6 +30,8 @@ type streamIface struct {
 	TxBytesPerSec   float64 `json:"tx_bytes_per_sec"`
 	TxPacketsPerSec float64 `json:"tx_packets_per_sec"`
 	LostBins        int     `json:"lost_bins"`
+	// IntervalNs: the row's own interval, when it appeared meanwhile.
+	IntervalNs int64 `json:"interval_ns"`
 }
 
 func (s streamIface) counters() stats.Counters {

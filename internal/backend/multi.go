@@ -40,6 +40,7 @@ type Multi struct {
 
 	lastScan time.Duration
 	peers    peerLabels
+	changed  chan struct{} // see LinksChanged
 	// The merged bin stream: the next bin to return; started once the
 	// first ReadBins set it.
 	cursor  uint64
@@ -51,6 +52,54 @@ type member struct {
 	id   nsID
 	be   Backend
 	held stats.Bins // bins read from be but not yet returned (beyond the merged horizon)
+	// stop ends the forwarding of be's link changes; stopped is closed
+	// when it has ended. Nil when be does not tell.
+	stop, stopped chan struct{}
+}
+
+// newMember makes a member and forwards its backend's link changes (an
+// interface appeared) to the Multi's LinksChanged.
+func (m *Multi) newMember(ns Netns, id nsID, be Backend) *member {
+	mb := &member{ns: ns, id: id, be: be}
+	n, ok := be.(interface{ LinksChanged() <-chan struct{} })
+	if !ok || n.LinksChanged() == nil {
+		return mb
+	}
+	ch := n.LinksChanged()
+	mb.stop, mb.stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(mb.stopped)
+		for {
+			select {
+			case <-ch:
+				m.notify()
+			case <-mb.stop:
+				return
+			}
+		}
+	}()
+	return mb
+}
+
+// close stops forwarding the member's link changes and closes its backend.
+func (mb *member) close() error {
+	if mb.stop != nil {
+		close(mb.stop)
+		<-mb.stopped
+	}
+	return mb.be.Close()
+}
+
+// LinksChanged receives a value when an interface appeared in any member
+// (see sampler.LinkNotifier), or a namespace was added: a polling sampler
+// reads at once to take the new interfaces' baselines.
+func (m *Multi) LinksChanged() <-chan struct{} { return m.changed }
+
+func (m *Multi) notify() {
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
 }
 
 type opened struct {
@@ -87,6 +136,7 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 	m := &Multi{
 		plan: plan, opts: opts, discover: mo.Discover, rescan: mo.Rescan, log: mo.Logger,
 		opening: make(map[nsID]bool), failed: make(map[nsID]bool), ready: make(chan opened, 16),
+		changed: make(chan struct{}, 1),
 	}
 	if m.rescan <= 0 {
 		m.rescan = time.Second
@@ -148,7 +198,7 @@ func OpenMulti(ctx context.Context, plan Plan, opts Options, mo MultiOptions) (*
 	for i, r := range results {
 		switch {
 		case r.err == nil:
-			m.members = append(m.members, &member{ns: r.ns, id: r.id, be: r.be})
+			m.members = append(m.members, m.newMember(r.ns, r.id, r.be))
 		case jobs[i].found && ctx.Err() == nil:
 			m.failed[r.id] = true
 			m.log.Warn("netns: cannot read a namespace; skipped", "netns", r.ns.Label, "err", oneLine(r.err))
@@ -289,7 +339,7 @@ func (m *Multi) follow() {
 			continue
 		}
 		m.log.Info("netns gone; released", "netns", mb.ns.Label)
-		if err := mb.be.Close(); err != nil {
+		if err := mb.close(); err != nil {
 			m.log.Warn("netns: release failed", "netns", mb.ns.Label, "err", err)
 		}
 	}
@@ -325,7 +375,8 @@ func (m *Multi) adopt(o opened) {
 		return
 	}
 	m.log.Info("netns appeared", "netns", o.ns.Label, "container", o.ns.Container)
-	m.members = append(m.members, &member{ns: o.ns, id: o.id, be: o.be})
+	m.members = append(m.members, m.newMember(o.ns, o.id, o.be))
+	m.notify() // its interfaces are new
 }
 
 // peerLabels keeps the labels of the own namespace's veths, found in the
@@ -421,7 +472,7 @@ func (m *Multi) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, mb := range m.members {
-		if err := mb.be.Close(); err != nil {
+		if err := mb.close(); err != nil {
 			errs = append(errs, nsErr(mb.ns, err))
 		}
 	}

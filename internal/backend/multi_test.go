@@ -253,6 +253,45 @@ func TestMultiPeerLabelsFirstRead(t *testing.T) {
 	}
 }
 
+// notifying is a member backend that follows link events.
+type notifying struct {
+	fakeBins
+	changed chan struct{}
+}
+
+func (n *notifying) LinksChanged() <-chan struct{} { return n.changed }
+
+// TestMultiForwardsLinkChanges: an interface appearing in any member wakes
+// whoever waits on the Multi's LinksChanged (the polling sampler), and a
+// member closed stops forwarding.
+func TestMultiForwardsLinkChanges(t *testing.T) {
+	m := &Multi{changed: make(chan struct{}, 1)}
+	a := &notifying{changed: make(chan struct{}, 1)}
+	b := &notifying{changed: make(chan struct{}, 1)}
+	ma, mb := m.newMember(Netns{Label: "a"}, nsID{ino: 1}, a), m.newMember(Netns{Label: "b"}, nsID{ino: 2}, b)
+	for _, n := range []*notifying{a, b, a} {
+		n.changed <- struct{}{}
+		select {
+		case <-m.LinksChanged():
+		case <-time.After(10 * time.Second):
+			t.Fatal("a member's link change was not forwarded")
+		}
+	}
+	if err := ma.close(); err != nil || !a.closed {
+		t.Fatalf("close: %v, backend closed %v", err, a.closed)
+	}
+	a.changed <- struct{}{} // nobody forwards it now
+	select {
+	case <-m.LinksChanged():
+		t.Fatal("a closed member's change was forwarded")
+	case <-time.After(50 * time.Millisecond):
+	}
+	mb.close()
+	if f := m.newMember(Netns{Label: "c"}, nsID{ino: 3}, &fakeBins{}); f.stop != nil {
+		t.Error("a backend without link events got a forwarder")
+	}
+}
+
 // BenchmarkMultiReadBins merges 1 s of 1 ms bins from 50 namespaces of 3
 // interfaces each (netns.sh's largest case), the members' runs ending one
 // bin apart as when a bin edge passes while they are read.

@@ -15,7 +15,6 @@ import (
 	"github.com/netwatch-dev/netwatch/internal/backend/procfs"
 	"github.com/netwatch-dev/netwatch/internal/backend/sysctl"
 	"github.com/netwatch-dev/netwatch/internal/stats"
-	vnl "github.com/vishvananda/netlink"
 )
 
 // preference is the order auto tries: exact per-packet counters, then the
@@ -116,8 +115,8 @@ func AttachProblem(plan Plan, opts Options, ifindex int) error {
 // pid:PID it reads /proc/PID/net/dev from where it is, entering nothing
 // (see openProcfsPID). Otherwise the calling thread is in the namespace
 // (Netns.Do), so /proc/thread-self/net/dev is the namespace's, and the file
-// stays bound to it once open; indexes come from a netlink handle made in
-// the namespace.
+// stays bound to it once open; indexes come from link events subscribed to
+// in the same namespace (procfs.Open).
 func openProcfs(opts Options) (Backend, error) {
 	o := procfs.Options{Root: opts.ProcRoot, Selector: opts.Selector}
 	if !opts.Netns.Set() {
@@ -129,23 +128,7 @@ func openProcfs(opts Options) (Backend, error) {
 	if o.Root == "" || o.Root == procfs.DefaultRoot {
 		o.Root = "/proc/thread-self"
 	}
-	h, err := vnl.NewHandle()
-	if err != nil {
-		return nil, fmt.Errorf("procfs: netlink handle in netns %s: %w", opts.Netns.Label, err)
-	}
-	o.IndexOf = func(name string) int {
-		l, err := h.LinkByName(name)
-		if err != nil {
-			return 0
-		}
-		return l.Attrs().Index
-	}
-	b, err := procfs.Open(o)
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	return closeAlso{b, h.Close}, nil
+	return procfs.Open(o)
 }
 
 // openProcfsPID opens /proc/PID/net/dev: any process's namespace, as any

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +20,7 @@ import (
 func NewSleeper(ctx context.Context) Sleeper {
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
-		return timerSleeper{}
+		return newTimerSleeper()
 	}
 	f := os.NewFile(uintptr(fd), "timerfd")
 	s := &fdSleeper{fd: fd, f: f}
@@ -32,11 +33,22 @@ type fdSleeper struct {
 	fd         int // the timerfd; f owns it
 	f          *os.File
 	unregister func() bool
+	woken      atomic.Bool // Wake was called since Until last returned ErrWoken
+}
+
+// Wake sets a read deadline in the past, which ends a blocked read of the
+// timerfd (or the next one) at once.
+func (s *fdSleeper) Wake() {
+	s.woken.Store(true)
+	s.f.SetReadDeadline(time.Unix(1, 0))
 }
 
 func (s *fdSleeper) Until(ctx context.Context, deadline time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.woken.Load() {
+		return s.clearWake(ctx)
 	}
 	if deadline <= Monotonic() {
 		return nil
@@ -50,9 +62,27 @@ func (s *fdSleeper) Until(ctx context.Context, deadline time.Duration) error {
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && s.woken.Load() {
+			return s.clearWake(ctx)
+		}
 		return fmt.Errorf("clock: wait for timer: %w", err)
 	}
 	return nil
+}
+
+// clearWake takes a wake: the read deadline is lifted again (unless ctx is
+// done meanwhile: its deadline in the past must stay).
+func (s *fdSleeper) clearWake(ctx context.Context) error {
+	s.woken.Store(false)
+	s.f.SetReadDeadline(time.Time{})
+	if err := ctx.Err(); err != nil {
+		s.f.SetReadDeadline(time.Unix(1, 0))
+		return err
+	}
+	if s.woken.Load() { // woken again meanwhile: its deadline was lifted
+		s.f.SetReadDeadline(time.Unix(1, 0))
+	}
+	return ErrWoken
 }
 
 func (s *fdSleeper) Close() error {

@@ -5,4 +5,4 @@ package clock
 import "context"
 
 // NewSleeper returns a Sleeper on Go timers.
-func NewSleeper(context.Context) Sleeper { return timerSleeper{} }
+func NewSleeper(context.Context) Sleeper { return newTimerSleeper() }

@@ -10,6 +10,7 @@
 package exporter
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +56,7 @@ type Exporter struct {
 	interval   time.Duration // sample interval (procfs resolution)
 	started    bool
 	devices    map[stats.Key]*device
+	born       uint64 // devices made so far: the newest device has the highest
 	lastBin    uint64 // newest bin fed
 	bins       uint64 // bins fed (time covered, in bins)
 	slotBins   uint64 // bins per peak slot
@@ -63,6 +65,7 @@ type Exporter struct {
 // device is one interface's state, by ifindex.
 type device struct {
 	name        string
+	born        uint64 // Exporter.born when it was made
 	labels      stats.Labels
 	counters    stats.Counters
 	hasCounters bool
@@ -177,13 +180,17 @@ func (e *Exporter) Poll(d time.Duration) { e.pollDur.Observe(d.Seconds()) }
 func (e *Exporter) device(index int, name string, labels stats.Labels) *device {
 	k := stats.KeyOf(labels.Netns, index, name)
 	dv := e.devices[k]
-	if dv != nil && dv.labels.Container != labels.Container {
-		dv = nil // a label changed: new series
-	}
-	if dv == nil || dv.name != name {
-		// New, or renamed: the label changes, so the series start again
-		// under the new name (a counter reset to Prometheus' rate()).
-		dv = &device{name: name, labels: labels}
+	if dv != nil {
+		// An interface is its index: a rename (or a container label
+		// found later) only changes the labels. The series under the
+		// old labels end; those under the new ones start with the
+		// values they had (the counters go on, as in watch and
+		// record), so rate() and increase() over the new series see
+		// no reset and no jump.
+		dv.name, dv.labels = name, labels
+	} else {
+		e.born++
+		dv = &device{name: name, born: e.born, labels: labels}
 		if e.resolution > 0 {
 			for d := range dv.dirs {
 				dv.dirs[d].rate = newHist(rateExps[0], rateExps[1])
@@ -278,6 +285,7 @@ type snapshot struct {
 
 type devSnap struct {
 	name        string
+	born        uint64
 	values      []string // label values: device, container_id[, netns]
 	counters    stats.Counters
 	hasCounters bool
@@ -302,7 +310,7 @@ func (e *Exporter) snapshot() snapshot {
 		newest = e.lastBin / e.slotBins
 	}
 	for _, dv := range e.devices {
-		ds := devSnap{name: dv.name, values: e.labelValues(dv), counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
+		ds := devSnap{name: dv.name, born: dv.born, values: e.labelValues(dv), counters: dv.counters, hasCounters: dv.hasCounters, errors: dv.errors, lost: dv.lost}
 		ds.start, ds.end = dv.thresholds.Start, dv.thresholds.End
 		for d := range dv.dirs {
 			st := &dv.dirs[d]
@@ -321,7 +329,17 @@ func (e *Exporter) snapshot() snapshot {
 		}
 		s.devices = append(s.devices, ds)
 	}
-	slices.SortFunc(s.devices, func(a, b devSnap) int { return slices.Compare(a.values, b.values) })
+	slices.SortFunc(s.devices, func(a, b devSnap) int {
+		if c := slices.Compare(a.values, b.values); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.born, a.born) // the newest first
+	})
+	// Two devices with the same labels: an interface deleted and created
+	// again under its name (or renamed to a name another one just left),
+	// for the moment between the new one's first bin and the sample that
+	// drops the old one. Series must be unique: the newest has them.
+	s.devices = slices.CompactFunc(s.devices, func(a, b devSnap) bool { return slices.Equal(a.values, b.values) })
 	return s
 }
 

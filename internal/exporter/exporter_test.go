@@ -161,7 +161,8 @@ func TestExporterBinsBurstsCounters(t *testing.T) {
 	}
 
 	// eth1 vanishes (no bins, not in the sample), eth0 is renamed: its
-	// series continue under the new name only.
+	// series continue under the new name only, with the values they had.
+	binsBefore := value(t, gather(t, reg), "netwatch_network_receive_bin_rate_bytes_per_second", "eth0")
 	e.Bin(sampler.Bin{Interface: "wan0", Index: 2, Number: 164, Width: ms})
 	if err := e.Sample(stats.Sample{Interfaces: []stats.InterfaceSample{{Name: "wan0", Index: 2, Counters: stats.Counters{RxBytes: 1 << 41}}}}); err != nil {
 		t.Fatal(err)
@@ -174,6 +175,43 @@ func TestExporterBinsBurstsCounters(t *testing.T) {
 	}
 	if got := value(t, m, "netwatch_network_receive_bytes_total", "wan0"); got != 1<<41 {
 		t.Errorf("renamed counter %v", got)
+	}
+	if got := value(t, m, "netwatch_network_receive_bin_rate_bytes_per_second", "wan0"); got != binsBefore+1 {
+		t.Errorf("renamed: the bin rate histogram counts %v bins, want %v (it went on from %v)", got, binsBefore+1, binsBefore)
+	}
+}
+
+// TestRecreatedUnderSameName: an interface deleted and created again
+// under its name (a new index) is a new device from its first bin, with
+// fresh histograms; until the sample drops the old one, both exist and a
+// scrape must still succeed, exposing the new one.
+func TestRecreatedUnderSameName(t *testing.T) {
+	e := New(Options{})
+	reg := prometheus.NewPedanticRegistry()
+	if err := e.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	e.Started(stats.Source{Backend: "ebpf", Attach: "tcx"}, ms, 0)
+	for n := uint64(1); n <= 5; n++ {
+		e.Bin(sampler.Bin{Interface: "eth0", Index: 2, Number: n, Width: ms, Counters: stats.Counters{RxBytes: 100}})
+	}
+	if err := e.Sample(stats.Sample{Interfaces: []stats.InterfaceSample{{Name: "eth0", Index: 2, Counters: stats.Counters{RxBytes: 500}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.Bin(sampler.Bin{Interface: "eth0", Index: 7, Number: 6, Width: ms, Counters: stats.Counters{RxBytes: 10}})
+	m := gather(t, reg) // both devices named eth0 exist now
+	if got := value(t, m, "netwatch_network_receive_bin_rate_bytes_per_second", "eth0"); got != 1 {
+		t.Errorf("between the new device's first bin and the sample: %v bins, want the new device's 1", got)
+	}
+	if err := e.Sample(stats.Sample{Interfaces: []stats.InterfaceSample{{Name: "eth0", Index: 7, Counters: stats.Counters{RxBytes: 10}}}}); err != nil {
+		t.Fatal(err)
+	}
+	m = gather(t, reg)
+	if got := value(t, m, "netwatch_network_receive_bytes_total", "eth0"); got != 10 {
+		t.Errorf("recreated: receive bytes %v, want the new device's 10", got)
+	}
+	if got := value(t, m, "netwatch_network_receive_bin_rate_bytes_per_second", "eth0"); got != 1 {
+		t.Errorf("recreated: %v bins, want 1 (a fresh histogram)", got)
 	}
 }
 

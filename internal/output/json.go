@@ -47,6 +47,9 @@ type wireInterface struct {
 	ContainerID string `json:"container_id,omitempty"`
 	// PeerNetns is the namespace a veth's peer lives in.
 	PeerNetns string `json:"peer_netns,omitempty"`
+	// IntervalNs is the time this interface's rates cover when it is
+	// shorter than the sample's interval_ns (it appeared meanwhile).
+	IntervalNs int64 `json:"interval_ns,omitempty"`
 }
 
 // wireSummary describes the bins behind a sample that covers more than one
@@ -137,6 +140,7 @@ func (wb *wireBuilder) build(s stats.Sample) *wireSample {
 			Netns:           in.Netns,
 			ContainerID:     in.Container,
 			PeerNetns:       in.PeerNetns,
+			IntervalNs:      int64(in.Interval),
 		}
 		if in.Summary != nil {
 			wi.wireSummary = newWireSummary(in.Summary)

@@ -369,6 +369,58 @@ func TestSamplesStream(t *testing.T) {
 	}
 }
 
+// TestSamplesStreamReturn: an interface that leaves the samples (moved to
+// another namespace) and comes back under the same index with counters
+// that went on meanwhile starts from a fresh baseline: its first row is
+// what its rates say, not everything it counted while it was away.
+func TestSamplesStreamReturn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	meta := testMeta()
+	meta.Stream, meta.Backend, meta.Resolution = StreamSamples, "netlink", 0
+	rec, _ := NewRecorder(Config{Path: path, Meta: meta, Wall: fakeWall})
+	iv := 100 * time.Millisecond
+	row := func(i int, rx uint64) stats.Sample {
+		return stats.Sample{Time: wall0.Add(time.Duration(i+1) * iv), Interval: iv,
+			Interfaces: []stats.InterfaceSample{{Name: "eth0", Index: 2, Counters: stats.Counters{RxBytes: rx}, Rates: stats.Rates{RxBytesPerSec: 1000}}}}
+	}
+	for i, s := range []stats.Sample{
+		row(0, 1000), row(1, 1100), // 100 B each
+		{Time: wall0.Add(3 * iv), Interval: iv}, // away: 1 MB counted elsewhere
+		row(3, 1_001_200), row(4, 1_001_300),    // back: 100 B each
+	} {
+		if err := rec.Sample(s); err != nil {
+			t.Fatalf("sample %d: %v", i, err)
+		}
+	}
+	rec.Close()
+	rep, _ := readReport(t, []string{path}, Range{})
+	if got := rep.Interfaces[0].Rx.Bytes; got != 400 {
+		t.Fatalf("recorded %d rx bytes, want 400 (4 rows of 100 B; nothing from while it was away)", got)
+	}
+}
+
+// TestSamplesStreamLateInterface: an interface that appeared during a
+// sample's interval has rates over its own, shorter interval; its first
+// row counts what those rates say over that interval, not over the
+// sample's.
+func TestSamplesStreamLateInterface(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	meta := testMeta()
+	meta.Stream, meta.Backend, meta.Resolution = StreamSamples, "procfs", 0
+	rec, _ := NewRecorder(Config{Path: path, Meta: meta, Wall: fakeWall})
+	s := stats.Sample{Time: wall0.Add(time.Second), Interval: time.Second,
+		Interfaces: []stats.InterfaceSample{{Name: "new0", Index: 9, Counters: stats.Counters{RxBytes: 5000},
+			Rates: stats.Rates{RxBytesPerSec: 1000}, Interval: 300 * time.Millisecond}}}
+	if err := rec.Sample(s); err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	rep, _ := readReport(t, []string{path}, Range{})
+	if got := rep.Interfaces[0].Rx.Bytes; got != 300 {
+		t.Fatalf("first row of a late interface: %d rx bytes, want 300 (1000 B/s over its 300 ms)", got)
+	}
+}
+
 // TestCapture plays bursts at known bins: each capture file holds exactly
 // the bins from Before ahead of its bursts to After past them, and
 // windows that overlap are one file.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,10 +158,21 @@ func (r *Recorder) Sample(s stats.Sample) error {
 	}
 	start := s.Time.Add(-s.Interval).UTC()
 	oneBin := s.ExactBins && s.Interval == s.Resolution
+	// An interface missing from the sample is gone (deleted, moved to
+	// another namespace, out of the selection): if it comes back, even
+	// under its old index, its first row starts from a fresh baseline.
+	for key := range r.prev {
+		if !slices.ContainsFunc(s.Interfaces, func(is stats.InterfaceSample) bool { return stats.KeyOf(is.Netns, is.Index, is.Name) == key }) {
+			delete(r.prev, key)
+		}
+	}
 	for _, is := range s.Interfaces {
 		var d stats.Counters
 		key := stats.KeyOf(is.Netns, is.Index, is.Name)
 		prev, ok := r.prev[key]
+		if is.Interval > 0 {
+			ok = false // appeared during the interval: a fresh baseline
+		}
 		if ok && !oneBin {
 			d, ok = stats.Delta(prev, is.Counters)
 		}
@@ -169,6 +181,9 @@ func (r *Recorder) Sample(s stats.Sample) error {
 		}
 		if !ok {
 			sec := s.Interval.Seconds()
+			if is.Interval > 0 { // appeared during the interval: its rates cover less
+				sec = is.Interval.Seconds()
+			}
 			d = stats.Counters{
 				RxBytes: uint64(math.Round(is.RxBytesPerSec * sec)), RxPackets: uint64(math.Round(is.RxPacketsPerSec * sec)),
 				TxBytes: uint64(math.Round(is.TxBytesPerSec * sec)), TxPackets: uint64(math.Round(is.TxPacketsPerSec * sec)),

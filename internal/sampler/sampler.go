@@ -6,6 +6,7 @@ package sampler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,6 +19,15 @@ import (
 type Reader interface {
 	Source() stats.Source
 	Read(ctx context.Context) (stats.Snapshot, error)
+}
+
+// LinkNotifier is implemented by readers that follow interfaces coming and
+// going (rtnetlink link events): LinksChanged receives a value when one
+// appeared or was renamed, nil when the reader cannot tell. Run then reads
+// at once, between ticks, so that a new interface's baseline is taken
+// close to its start and the next sample shows it.
+type LinkNotifier interface {
+	LinksChanged() <-chan struct{}
 }
 
 // Config says how often and how long to sample.
@@ -37,9 +47,32 @@ type Config struct {
 	// long the read took.
 	OnPoll func(time.Duration)
 
-	// now and sleepUntil replace the clock in tests.
+	// now and sleepUntil replace the clock in tests (sleepUntil returns
+	// clock.ErrWoken after wake).
 	now        func() time.Duration
 	sleepUntil func(ctx context.Context, deadline time.Duration) error
+	wake       func()
+}
+
+// wakeOn calls wake for every value from changed until stop is called;
+// stop returns once the goroutine has ended.
+func wakeOn(changed <-chan struct{}, wake func()) (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-done:
+				return
+			case <-changed:
+				wake()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+	}
 }
 
 // Run samples r until ctx is cancelled or the configured count or duration
@@ -52,10 +85,17 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 	if cfg.now == nil {
 		cfg.now = clock.Monotonic
 	}
+	wake := cfg.wake
 	if cfg.sleepUntil == nil {
 		sl := clock.NewSleeper(ctx)
 		defer sl.Close()
-		cfg.sleepUntil = sl.Until
+		cfg.sleepUntil, wake = sl.Until, sl.Wake
+	}
+	if n, ok := r.(LinkNotifier); ok && wake != nil {
+		if changed := n.LinksChanged(); changed != nil {
+			stop := wakeOn(changed, wake)
+			defer stop()
+		}
 	}
 	log := orDiscard(cfg.Logger)
 
@@ -85,8 +125,21 @@ func Run(ctx context.Context, r Reader, cfg Config, emit func(stats.Sample) erro
 			// Not even one sample fits: take the one tick there is.
 			tick, deadline = lastTick, start+time.Duration(lastTick)*cfg.Interval
 		}
-		if err := cfg.sleepUntil(ctx, deadline); err != nil {
-			return canceledIsNil(ctx, err)
+		for {
+			err := cfg.sleepUntil(ctx, deadline)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, clock.ErrWoken) {
+				return canceledIsNil(ctx, err)
+			}
+			// An interface appeared: its baseline now, not at the
+			// tick (which would show it a sample later).
+			mid, err := r.Read(ctx)
+			if err != nil {
+				return canceledIsNil(ctx, fmt.Errorf("read: %w", err))
+			}
+			t.between(prev, mid)
 		}
 		began := cfg.now()
 		cur, err := r.Read(ctx)

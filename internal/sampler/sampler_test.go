@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,4 +319,115 @@ func (r realReader) Read(ctx context.Context) (stats.Snapshot, error) {
 	s, err := r.fakeReader.Read(ctx)
 	s.Mono = clock.Monotonic()
 	return s, err
+}
+
+// notifyingReader is a fakeReader whose backend follows link events.
+type notifyingReader struct {
+	*fakeReader
+	changed chan struct{}
+}
+
+func (r notifyingReader) LinksChanged() <-chan struct{} { return r.changed }
+
+// TestNewInterfaceWithinOneInterval: when the backend says an interface
+// appeared (a link event), Run reads at once and takes the new interface's
+// baseline there, so the very next sample shows it, its rates over the
+// time since that read (its own interval_ns); the other interfaces' rates
+// are untouched by the extra read.
+func TestNewInterfaceWithinOneInterval(t *testing.T) {
+	clk := &fakeClock{now: time.Second}
+	r := notifyingReader{
+		fakeReader: &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
+			{ifc("eth0", 2, 0, 0, 0, 0)},                                   // baseline, 1.00 s
+			{ifc("eth0", 2, 100, 1, 0, 0), ifc("new1", 7, 1000, 10, 0, 0)}, // the event's read, 1.04 s
+			{ifc("eth0", 2, 200, 2, 0, 0), ifc("new1", 7, 1600, 16, 0, 0)}, // the tick, 1.10 s
+		}},
+		changed: make(chan struct{}, 1),
+	}
+	r.changed <- struct{}{} // an interface appeared
+	var woken atomic.Bool
+	wokenSeen := make(chan struct{})
+	cfg := Config{Interval: 100 * time.Millisecond, Count: 1, now: clk.Now,
+		wake: func() { woken.Store(true); close(wokenSeen) },
+		sleepUntil: func(ctx context.Context, d time.Duration) error {
+			if clk.ticks == 0 {
+				select { // the notification arrives on another goroutine
+				case <-wokenSeen:
+				case <-time.After(10 * time.Second):
+					return errors.New("never woken")
+				}
+			}
+			if woken.Swap(false) {
+				clk.ticks++
+				clk.now += 40 * time.Millisecond
+				return clock.ErrWoken
+			}
+			return clk.SleepUntil(ctx, d)
+		}}
+	var out []stats.Sample
+	if err := Run(context.Background(), r, cfg, func(s stats.Sample) error { out = append(out, s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || len(out[0].Interfaces) != 2 {
+		t.Fatalf("want one sample with eth0 and the new interface, got %+v", out)
+	}
+	eth0, new1 := out[0].Interfaces[0], out[0].Interfaces[1]
+	if eth0.RxBytesPerSec != 2000 || eth0.Interval != 0 || out[0].Interval != 100*time.Millisecond {
+		t.Errorf("eth0: %v B/s over the sample's %v (own %v), want 2000 over 100ms", eth0.RxBytesPerSec, out[0].Interval, eth0.Interval)
+	}
+	if new1.Name != "new1" || new1.Interval != 60*time.Millisecond || math.Abs(new1.RxBytesPerSec-10000) > 1e-6 || new1.RxBytes != 1600 {
+		t.Errorf("new1: %+v, want 600 B over its own 60ms (10000 B/s), counters 1600", new1)
+	}
+}
+
+// TestReturnedInterfaceFreshBaseline: an interface moved to another
+// namespace and back between two reads keeps its index and its counters
+// went on counting elsewhere; the backend says it appeared, and the
+// sampler takes a fresh baseline: at the read its event triggered (its
+// row then covers only the time since), or else at the tick (no row).
+func TestReturnedInterfaceFreshBaseline(t *testing.T) {
+	back := func(rx uint64) stats.InterfaceCounters {
+		ic := ifc("eth0", 2, rx, 0, 0, 0)
+		ic.Appeared = true
+		return ic
+	}
+	t.Run("woken", func(t *testing.T) {
+		clk := &fakeClock{now: time.Second}
+		r := &fakeReader{clock: clk, script: [][]stats.InterfaceCounters{
+			{ifc("eth0", 2, 100, 0, 0, 0)}, // baseline
+			{back(5000)},                   // the event's read: back, 4900 B counted away
+			{ifc("eth0", 2, 5100, 0, 0, 0)},
+		}}
+		woken := false
+		cfg := Config{Interval: 100 * time.Millisecond, Count: 1, now: clk.Now,
+			sleepUntil: func(ctx context.Context, d time.Duration) error {
+				if !woken {
+					woken = true
+					clk.now += 50 * time.Millisecond
+					return clock.ErrWoken
+				}
+				return clk.SleepUntil(ctx, d)
+			}}
+		var out []stats.Sample
+		if err := Run(context.Background(), r, cfg, func(s stats.Sample) error { out = append(out, s); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 1 || len(out[0].Interfaces) != 1 {
+			t.Fatalf("got %+v", out)
+		}
+		if is := out[0].Interfaces[0]; is.Interval != 50*time.Millisecond || is.RxBytesPerSec != 2000 {
+			t.Errorf("returned interface: %v B/s over %v, want 100 B over its 50ms (2000 B/s), not what it counted away", is.RxBytesPerSec, is.Interval)
+		}
+	})
+	t.Run("at the tick", func(t *testing.T) {
+		r := &fakeReader{clock: &fakeClock{now: time.Second}, script: [][]stats.InterfaceCounters{
+			{ifc("eth0", 2, 100, 0, 0, 0)},
+			{back(5000)},
+			{ifc("eth0", 2, 5100, 0, 0, 0)},
+		}}
+		out := run(t, r, Config{Interval: 100 * time.Millisecond, Count: 2})
+		if len(out) != 2 || len(out[0].Interfaces) != 0 || len(out[1].Interfaces) != 1 || out[1].Interfaces[0].RxBytesPerSec != 1000 {
+			t.Errorf("want no row at its return, then 100 B over 100ms: %+v", out)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/netwatch-dev/netwatch/internal/stats"
 )
@@ -11,10 +12,36 @@ import (
 type tracker struct {
 	log   *slog.Logger
 	known map[stats.Key]string // interface -> its name at the last read
+	// early holds the baselines of interfaces that appeared after the
+	// last read, taken by a read between two ticks (see between).
+	early map[stats.Key]earlyBase
+}
+
+type earlyBase struct {
+	counters stats.Counters
+	mono     time.Duration
 }
 
 func newTracker(log *slog.Logger) *tracker {
-	return &tracker{log: log, known: make(map[stats.Key]string)}
+	return &tracker{log: log, known: make(map[stats.Key]string), early: make(map[stats.Key]earlyBase)}
+}
+
+// between takes a read made between two ticks, when a link event said an
+// interface appeared: the interfaces in it that the last tick's read (prev)
+// did not have get their baseline here, so that the next tick's sample
+// already shows them, with rates over the time since this read.
+func (t *tracker) between(prev, mid stats.Snapshot) {
+	had := make(map[stats.Key]bool, len(prev.Interfaces))
+	for i := range prev.Interfaces {
+		had[keyOfCounters(&prev.Interfaces[i])] = true
+	}
+	for i := range mid.Interfaces {
+		k := keyOfCounters(&mid.Interfaces[i])
+		if _, ok := t.early[k]; ok || (had[k] && !mid.Interfaces[i].Appeared) {
+			continue
+		}
+		t.early[k] = earlyBase{counters: mid.Interfaces[i].Counters, mono: mid.Mono}
+	}
 }
 
 func (t *tracker) baseline(s stats.Snapshot) {
@@ -48,15 +75,26 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 		p, ok := before[k]
 		oldName, known := t.known[k]
 		t.known[k] = ic.Name
-		switch {
-		case !ok || !known:
+		base, span, own := stats.Counters{}, dt, time.Duration(0)
+		if ok {
+			base = p.Counters
+		}
+		switch e, early := t.early[k]; {
+		case early:
+			// Appeared since the last read (also under an index it
+			// had: moved away and back): its baseline is the read its
+			// link event triggered.
+			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
+			base, span = e.counters, cur.Mono-e.mono
+			own = span
+		case !ok || !known || ic.Appeared:
 			t.log.Info("interface appeared", ifaceAttrs(&ic)...)
 			continue
 		case oldName != ic.Name:
 			t.log.Info("interface renamed", ifaceAttrs(&ic, "old_name", oldName)...)
 		}
-		d, ok := stats.Delta(p.Counters, ic.Counters)
-		if !ok {
+		d, ok := stats.Delta(base, ic.Counters)
+		if !ok || span <= 0 {
 			t.log.Warn("counters went backwards (reset or wrap); re-baselined", ifaceAttrs(&ic)...)
 			continue
 		}
@@ -64,11 +102,13 @@ func (t *tracker) next(src stats.Source, prev, cur stats.Snapshot) stats.Sample 
 			Name:     ic.Name,
 			Index:    ic.Index,
 			Counters: ic.Counters,
-			Rates:    stats.RatesOver(d, dt),
+			Rates:    stats.RatesOver(d, span),
 			Errors:   ic.Errors,
 			Labels:   ic.Labels,
+			Interval: own,
 		})
 	}
+	clear(t.early)
 	for k, name := range t.known {
 		if !seen[k] {
 			t.log.Info("interface vanished", logAttrs(name, k.Index, k.Netns)...)

@@ -32,6 +32,11 @@ type InterfaceCounters struct {
 	// Errors is nil when the backend has no error or drop counters.
 	Errors *ErrorCounters
 	Labels
+	// Appeared: the backend saw this interface appear (created, or moved
+	// into the namespace) since its previous read, even under an index
+	// it had before: its counters do not continue earlier reads' (a
+	// device moved away and back kept counting elsewhere).
+	Appeared bool
 }
 
 // Labels say where an interface lives, beyond its name. An interface is its
@@ -107,6 +112,11 @@ type InterfaceSample struct {
 	// they were read: their counts are missing from the rates and counters.
 	LostBins int
 	Labels
+	// Interval, when not zero, is the measured time this interface's
+	// rates cover, shorter than the sample's: it appeared during the
+	// sample's interval and its baseline is the read its link event
+	// triggered. Zero: the sample's Interval.
+	Interval time.Duration
 }
 
 // Sample is what the sampler emits once per interval.

@@ -33,6 +33,11 @@ type Backend struct {
 	closeErr  error
 }
 
+// LinksChanged receives a value after an interface that appeared (created,
+// moved into the namespace, renamed into the selection) was attached: a
+// polling reader (--resolution 0) reads at once to take its baseline.
+func (b *Backend) LinksChanged() <-chan struct{} { return b.watcher.changed }
+
 // Open loads the programs, removes what a crashed netwatch left on the
 // selected interfaces, and attaches to every one of them: tc ingress and
 // egress, or XDP ingress and tc egress with Attach xdp. It works in the

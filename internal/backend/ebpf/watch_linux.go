@@ -29,8 +29,11 @@ type watcher struct {
 	sub  *subscription // nil while resubscribing; owned by run once started
 	errs chan error
 	done chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	// changed receives a value (without queueing up) after an interface
+	// was attached: see Backend.LinksChanged.
+	changed chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 
 	again        <-chan time.Time // retry a failed resubscribe or rescan
 	failures     int              // failed resubscribes and rescans in a row
@@ -114,7 +117,7 @@ func (s *subscription) close() {
 // startWatcher subscribes in the calling thread's namespace, the one Open
 // runs in (ns).
 func startWatcher(ns netns.NsHandle) (*watcher, error) {
-	w := &watcher{ns: ns, errs: make(chan error, 1), done: make(chan struct{})}
+	w := &watcher{ns: ns, errs: make(chan error, 1), done: make(chan struct{}), changed: make(chan struct{}, 1)}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	sub, err := subscribe(w.errs)
@@ -220,7 +223,16 @@ func (w *watcher) handle(b *Backend, u netlink.LinkUpdate) {
 			}
 		} else {
 			slog.Debug("ebpf: watching new interface", "interface", name, "ifindex", index)
+			w.notify()
 		}
+	}
+}
+
+// notify tells a reader waiting on changed, if any.
+func (w *watcher) notify() {
+	select {
+	case w.changed <- struct{}{}:
+	default:
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/vishvananda/netlink/nl"
@@ -26,24 +25,13 @@ type Options struct {
 }
 
 // Backend reads interface counters with one RTM_GETSTATS dump per Read. It
-// works in the network namespace of the thread that called Open: both its
-// sockets are created there and stay there.
+// works in the network namespace of the thread that called Open: its
+// sockets are created there and stay there. Names come from Links.
 type Backend struct {
-	sel  ifsel.Selector
-	req  *nl.NetlinkRequest // the stats dump, sent again on each Read
-	sock *nl.SocketHandle   // requests (stats and link dumps)
-	sub  *nl.NetlinkSocket  // link events: names of new and renamed interfaces
-	done chan struct{}      // closed when the event goroutine ends
-	// closed is closed when Close begins.
-	closed chan struct{}
-
-	mu    sync.Mutex
-	names map[int]string // ifindex -> name
-	stale bool           // events were lost: list the links again
-	// deaf is set when the subscription failed for good: every Read
-	// lists the links.
-	deaf bool
-
+	sel   ifsel.Selector
+	req   *nl.NetlinkRequest // the stats dump, sent again on each Read
+	sock  *nl.SocketHandle   // the stats dumps
+	links *Links
 	stats []Stats // reused across reads
 
 	closeOnce sync.Once
@@ -53,34 +41,31 @@ type Backend struct {
 // the interfaces and reads the counters once to check that the kernel
 // answers RTM_GETSTATS (Linux 4.7 and later). It needs no privilege.
 func Open(opts Options) (*Backend, error) {
-	sub, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+	links, err := OpenLinks()
 	if err != nil {
-		return nil, fmt.Errorf("netlink: subscribe to interface changes: %w", err)
+		return nil, err
 	}
 	// netns.None(): in the calling thread's namespace, without setns.
 	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
-		sub.Close()
+		links.Close()
 		return nil, fmt.Errorf("netlink: open socket: %w", err)
 	}
 	// The kernel always answers a dump; the timeout only bounds a wait
 	// that would otherwise never end if it did not.
 	if err := s.SetReceiveTimeout(&unix.Timeval{Sec: 10}); err != nil {
-		sub.Close()
+		links.Close()
 		s.Close()
 		return nil, fmt.Errorf("netlink: socket timeout: %w", err)
 	}
 	b := &Backend{
-		sel:    opts.Selector,
-		sock:   &nl.SocketHandle{Socket: s},
-		sub:    sub,
-		done:   make(chan struct{}),
-		closed: make(chan struct{}),
-		names:  make(map[int]string),
-		stale:  true,
+		sel:   opts.Selector,
+		sock:  &nl.SocketHandle{Socket: s},
+		links: links,
 	}
-	b.req = b.newRequest(unix.RTM_GETSTATS, statsRequest())
-	go b.follow()
+	b.req = nl.NewNetlinkRequest(unix.RTM_GETSTATS, unix.NLM_F_DUMP)
+	b.req.AddRawData(statsRequest())
+	b.req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: b.sock}
 	if _, err := b.Read(context.Background()); err != nil {
 		b.Close()
 		return nil, err
@@ -96,12 +81,9 @@ func statsRequest() []byte {
 	return m
 }
 
-func (b *Backend) newRequest(typ int, data []byte) *nl.NetlinkRequest {
-	req := nl.NewNetlinkRequest(typ, unix.NLM_F_DUMP)
-	req.AddRawData(data)
-	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: b.sock}
-	return req
-}
+// LinksChanged receives a value when an interface appeared or was renamed
+// (see Links.Changed): the sampler reads at once to start its baseline.
+func (b *Backend) LinksChanged() <-chan struct{} { return b.links.Changed() }
 
 // Source implements backend.Backend.
 func (b *Backend) Source() stats.Source { return stats.Source{Backend: Name} }
@@ -120,30 +102,33 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 	now := clock.Now()
 	b.stats = all
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.stale {
-		for i := range all {
-			if _, ok := b.names[all[i].Index]; !ok {
-				b.stale = true // an interface newer than its event
-				break
-			}
-		}
-	}
-	if b.stale || b.deaf {
-		if err := b.listLinks(); err != nil {
-			return stats.Snapshot{}, err
-		}
-	}
 	ifs := make([]stats.InterfaceCounters, 0, len(all))
 	errs := make([]stats.ErrorCounters, len(all))
-	for i := range all {
-		name, ok := b.names[all[i].Index]
-		if !ok || !b.sel.Match(name) { // !ok: gone between the two dumps
-			continue
+	newer := func(names map[int]string, _ map[string]int) bool {
+		for i := range all {
+			if _, ok := names[all[i].Index]; !ok {
+				return true // an interface newer than its event
+			}
 		}
-		errs[i] = all[i].Errors
-		ifs = append(ifs, stats.InterfaceCounters{Name: name, Index: all[i].Index, Counters: all[i].Counters, Errors: &errs[i]})
+		return false
+	}
+	err = b.links.Lookup(newer, func(names map[int]string, _ map[string]int) {
+		for i := range all {
+			name, ok := names[all[i].Index]
+			if !ok || !b.sel.Match(name) { // !ok: gone between the two dumps
+				continue
+			}
+			errs[i] = all[i].Errors
+			ifs = append(ifs, stats.InterfaceCounters{Name: name, Index: all[i].Index, Counters: all[i].Counters, Errors: &errs[i]})
+		}
+	})
+	if err != nil {
+		return stats.Snapshot{}, err
+	}
+	if appeared := b.links.Appeared(); appeared != nil {
+		for i := range ifs {
+			ifs[i].Appeared = appeared[ifs[i].Index]
+		}
 	}
 	mid := before + (now.Mono-before)/2
 	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
@@ -177,92 +162,10 @@ func (b *Backend) dumpStats() ([]Stats, error) {
 	return nil, fmt.Errorf("netlink: RTM_GETSTATS dump: %w (%d attempts)", err, dumpAttempts)
 }
 
-// listLinks replaces the names with an RTM_GETLINK dump. b.mu is held.
-func (b *Backend) listLinks() error {
-	req := b.newRequest(unix.RTM_GETLINK, make([]byte, sizeofIfInfoMsg))
-	var err error
-	for range dumpAttempts {
-		names := make(map[int]string, len(b.names))
-		var perr error
-		err = req.ExecuteIter(unix.NETLINK_ROUTE, unix.RTM_NEWLINK, func(msg []byte) bool {
-			ix, name, err := ParseLink(msg)
-			if err != nil {
-				perr = err
-				return false
-			}
-			names[ix] = name
-			return true
-		})
-		if perr != nil {
-			return fmt.Errorf("netlink: RTM_GETLINK: %w", perr)
-		}
-		if !errors.Is(err, nl.ErrDumpInterrupted) {
-			if err != nil {
-				return fmt.Errorf("netlink: RTM_GETLINK dump: %w", err)
-			}
-			b.names, b.stale = names, false
-			return nil
-		}
-	}
-	return fmt.Errorf("netlink: RTM_GETLINK dump: %w (%d attempts)", err, dumpAttempts)
-}
-
-// follow applies link events to the names until the subscription socket is
-// closed. Lost events (ENOBUFS) mark the names stale: the next Read lists
-// the links again.
-func (b *Backend) follow() {
-	defer close(b.done)
-	for {
-		msgs, _, err := b.sub.Receive()
-		if err != nil {
-			select {
-			case <-b.closed:
-				return
-			default:
-			}
-			if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-				b.markStale()
-				continue
-			}
-			slog.Warn("netlink: interface events ended; names are listed on each read", "err", err)
-			b.mu.Lock()
-			b.deaf = true
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Lock()
-		for _, m := range msgs {
-			if m.Header.Type != unix.RTM_NEWLINK && m.Header.Type != unix.RTM_DELLINK {
-				continue
-			}
-			ix, name, err := ParseLink(m.Data)
-			if err != nil {
-				slog.Debug("netlink: unreadable link event", "err", err)
-				b.stale = true
-				continue
-			}
-			if m.Header.Type == unix.RTM_DELLINK {
-				delete(b.names, ix)
-			} else if name != "" {
-				b.names[ix] = name
-			}
-		}
-		b.mu.Unlock()
-	}
-}
-
-func (b *Backend) markStale() {
-	b.mu.Lock()
-	b.stale = true
-	b.mu.Unlock()
-}
-
-// Close closes both sockets and waits for the event goroutine.
+// Close closes the sockets and waits for the event goroutine.
 func (b *Backend) Close() error {
 	b.closeOnce.Do(func() {
-		close(b.closed)
-		b.sub.Close()
-		<-b.done
+		b.links.Close()
 		b.sock.Close()
 	})
 	return nil

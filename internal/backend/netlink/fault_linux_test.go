@@ -23,7 +23,7 @@ func TestNetlinkFailsMidRun(t *testing.T) {
 		breaks  func(b *Backend)
 		wantErr string // "": Read keeps working and follows interfaces
 	}{
-		{"subscription socket closed", func(b *Backend) { b.sub.Close() }, ""},
+		{"subscription socket closed", func(b *Backend) { b.links.sub.Close() }, ""},
 		{"dump socket closed", func(b *Backend) { b.sock.Close() }, "RTM_GETSTATS"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,9 +77,9 @@ func TestNetlinkFailsMidRun(t *testing.T) {
 func waitDeaf(t *testing.T, b *Backend) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		b.mu.Lock()
-		deaf := b.deaf
-		b.mu.Unlock()
+		b.links.mu.Lock()
+		deaf := b.links.deaf
+		b.links.mu.Unlock()
 		if deaf {
 			return
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,8 +21,9 @@ const Name = "procfs"
 // DefaultRoot is where procfs is mounted.
 const DefaultRoot = "/proc"
 
-// indexRefresh is how often interface indexes are looked up again, so that
-// an interface recreated under the same name gets its new index.
+// indexRefresh is how often an IndexOf function (or, where there are no
+// link events, the system's interface list) is asked again, so that an
+// interface recreated under the same name gets its new index.
 const indexRefresh = time.Second
 
 // maxFileSize bounds one read of net/dev. A line of /proc/net/dev is about
@@ -38,23 +38,28 @@ type Options struct {
 	Root     string
 	Selector ifsel.Selector
 	// IndexOf resolves an interface name to its ifindex (0 if unknown).
-	// Nil uses the running system's interfaces.
+	// Nil uses the interfaces of the calling thread's network namespace,
+	// followed by link events on Linux (see netlink.Links): a rename, a
+	// deletion or a new device is known at the next read.
 	IndexOf func(name string) int
 }
 
 // Backend reads /proc/net/dev. It keeps the file open and one buffer that
 // is reused across reads, since at 1 ms intervals this is a hot path.
 type Backend struct {
-	file    *os.File
-	path    string
-	buf     []byte
-	parser  Parser
-	rows    []Row // reused across reads
-	sel     ifsel.Selector
-	indexOf func(string) int
-	indexes map[string]int
-	indexAt time.Duration
-	system  bool // indexes are the running system's (listed once per refresh)
+	file   *os.File
+	path   string
+	buf    []byte
+	parser Parser
+	rows   []Row // reused across reads
+	sel    ifsel.Selector
+	idx    indexer
+}
+
+// indexer gives the interfaces of a read their indexes, by name.
+type indexer interface {
+	fill(ifs []stats.InterfaceCounters, now time.Duration) error
+	close() error
 }
 
 // Open opens Root/net/dev and checks that it parses.
@@ -69,18 +74,19 @@ func Open(opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{
-		file:    f,
-		path:    path,
-		buf:     make([]byte, 0, 16<<10),
-		sel:     opts.Selector,
-		indexOf: opts.IndexOf,
-		indexes: make(map[string]int),
+		file: f,
+		path: path,
+		buf:  make([]byte, 0, 16<<10),
+		sel:  opts.Selector,
 	}
-	if b.indexOf == nil {
-		b.indexOf, b.system = systemIndex, true
+	if opts.IndexOf != nil {
+		b.idx = &cachedIndexes{indexOf: opts.IndexOf, indexes: make(map[string]int)}
+	} else if b.idx, err = systemIndexer(); err != nil {
+		f.Close()
+		return nil, err
 	}
 	if _, err := b.Read(context.Background()); err != nil {
-		f.Close()
+		b.Close()
 		return nil, err
 	}
 	return b, nil
@@ -106,7 +112,9 @@ func (b *Backend) Read(ctx context.Context) (stats.Snapshot, error) {
 		return stats.Snapshot{}, fmt.Errorf("procfs: parse %s: %w", b.path, err)
 	}
 	ifs := interfaceCounters(rows)
-	b.fillIndexes(ifs, now.Mono)
+	if err := b.idx.fill(ifs, now.Mono); err != nil {
+		return stats.Snapshot{}, fmt.Errorf("procfs: interface indexes: %w", err)
+	}
 	mid := before + (now.Mono-before)/2
 	return stats.Snapshot{Mono: mid, Wall: now.WallAt(mid), Interfaces: ifs}, nil
 }
@@ -193,48 +201,52 @@ func interfaceCounters(rows []Row) []stats.InterfaceCounters {
 	return ifs
 }
 
-func (b *Backend) fillIndexes(ifs []stats.InterfaceCounters, now time.Duration) {
-	if now-b.indexAt > indexRefresh {
-		clear(b.indexes)
-		b.indexAt = now
-		if b.system {
+// cachedIndexes asks indexOf for the index of each name it has not seen
+// since the last refresh; every indexRefresh it forgets them all (and, with
+// list, lists every interface in one go).
+type cachedIndexes struct {
+	indexOf func(string) int
+	list    func() map[string]int // nil: ask indexOf name by name
+	indexes map[string]int
+	at      time.Duration
+}
+
+func (c *cachedIndexes) fill(ifs []stats.InterfaceCounters, now time.Duration) error {
+	if now-c.at > indexRefresh {
+		clear(c.indexes)
+		c.at = now
+		if c.list != nil {
 			// One listing for every interface, not one per name:
 			// each lookup dumps all links.
-			for name, ix := range systemIndexes() {
-				b.indexes[name] = ix
+			for name, ix := range c.list() {
+				c.indexes[name] = ix
 			}
 		}
 	}
 	for i := range ifs {
-		idx, ok := b.indexes[ifs[i].Name]
+		idx, ok := c.indexes[ifs[i].Name]
 		if !ok {
-			idx = b.indexOf(ifs[i].Name) // new since the listing
-			b.indexes[ifs[i].Name] = idx
+			idx = c.indexOf(ifs[i].Name) // new since the listing
+			c.indexes[ifs[i].Name] = idx
 		}
 		ifs[i].Index = idx
 	}
+	return nil
 }
 
-// Close closes the file.
-func (b *Backend) Close() error { return b.file.Close() }
+func (c *cachedIndexes) close() error { return nil }
 
-// systemIndexes maps every interface name of the system to its index.
-func systemIndexes() map[string]int {
-	ifis, err := net.Interfaces()
-	if err != nil {
-		return nil
+// LinksChanged receives a value when an interface appeared or was renamed
+// (see netlink.Links.Changed), where link events are followed; nil (never)
+// otherwise.
+func (b *Backend) LinksChanged() <-chan struct{} {
+	if n, ok := b.idx.(interface{ changed() <-chan struct{} }); ok {
+		return n.changed()
 	}
-	m := make(map[string]int, len(ifis))
-	for _, ifi := range ifis {
-		m[ifi.Name] = ifi.Index
-	}
-	return m
+	return nil
 }
 
-func systemIndex(name string) int {
-	ifi, err := net.InterfaceByName(name)
-	if err != nil {
-		return 0
-	}
-	return ifi.Index
+// Close closes the file and stops following link events.
+func (b *Backend) Close() error {
+	return errors.Join(b.file.Close(), b.idx.close())
 }

@@ -59,7 +59,7 @@ func Connect(t testing.TB, a, b *NS, ifA, ifB string) *Pair {
 		AddrA: netip.AddrFrom4([4]byte{198, 19, third, fourth + 1}),
 		AddrB: netip.AddrFrom4([4]byte{198, 19, third, fourth + 2}),
 	}
-	err := p.connect()
+	err := p.link()
 	t.Cleanup(func() {
 		if err := p.disconnect(); err != nil {
 			t.Errorf("netnstest: cleanup: %v", err)

@@ -83,12 +83,13 @@ func newPair() (p *Pair, err error) {
 	if p.B, err = newNS("b"); err != nil {
 		return p, err
 	}
-	return p, p.connect()
+	return p, p.link()
 }
 
-// connect adds the veth IfA in A with its peer IfB in B, addresses AddrA and
-// AddrB, permanent neighbours, and waits until both ends are up.
-func (p *Pair) connect() error {
+// link creates the veth pair between A and B with the names p.IfA and
+// p.IfB, configures both ends (addresses, permanent neighbours, up) and
+// records their indexes.
+func (p *Pair) link() error {
 	veth := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: p.IfA},
 		PeerName:      p.IfB,

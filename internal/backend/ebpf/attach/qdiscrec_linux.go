@@ -72,11 +72,12 @@ func recordPath(key deviceKey) string {
 
 var warnNoRecords sync.Once
 
-// recordsUnavailable reports (once per process, at warn level) that the
-// records cannot be kept.
+// recordsUnavailable reports (once per process, at info level: a run with
+// capabilities instead of root meets it every time, and a clean exit still
+// removes the qdisc) that the records cannot be kept.
 func recordsUnavailable(err error) {
 	warnNoRecords.Do(func() {
-		slog.Warn("attach: tc: cannot record the clsact qdiscs netwatch creates; a netwatch killed with SIGKILL will leave them (empty, harmless) for `tc qdisc del dev IF clsact`",
+		slog.Info("attach: tc: cannot record the clsact qdiscs netwatch creates; a netwatch killed with SIGKILL will leave them (empty, harmless) for `tc qdisc del dev IF clsact`",
 			"dir", recordDir(), "err", err)
 	})
 }
