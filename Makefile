@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 TESTFLAGS ?= -count=1 -timeout 20m
 PKGS      ?= ./...
 
-.PHONY: all build test lint generate bench compare cost cost-pps cost-scale cost-netns run clean cross fuzz soak release reproducible
+.PHONY: all build test lint generate bench compare cost cost-pps cost-scale cost-netns cost-containers run clean cross fuzz soak release reproducible
 
 all: build
 
@@ -113,6 +113,12 @@ cost-netns:
 ## (root; exits 1 on a missed target).
 cost-scale:
 	bash scripts/cost/scale.sh
+
+## cost-containers: what container labels cost: /proc scans counted over a
+## minute of an idle watch, and watch's CPU with labels on vs off, without
+## and with 100 fake containers (CONTAINERS=), each with a veth (root).
+cost-containers:
+	bash scripts/cost/containers.sh
 
 ## run: go run the CLI; pass arguments with ARGS="watch -n 100ms". Not
 ## echoed, so that its output can be piped (make run ARGS="snapshot --json" | jq);

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -42,10 +43,18 @@ func backendOptions(c *cli.Context) (backend.Options, error) {
 	if err := setNamespaces(&opts, c.String("netns")); err != nil {
 		return backend.Options{}, err
 	}
-	if containerLabelsOn() && opts.ProcRoot == "" {
+	// The labels come from the host's own /proc: a --proc-root elsewhere
+	// (a fixture, another system's tree) gets none.
+	if containerLabelsOn() && hostProc(opts.ProcRoot) {
 		opts.Peers = peerLabels
 	}
 	return opts, nil
+}
+
+// hostProc says whether root (--proc-root, default /proc) is this host's
+// /proc.
+func hostProc(root string) bool {
+	return root == "" || filepath.Clean(root) == "/proc"
 }
 
 // setNamespaces sets the namespaces --netns names: one (read as if netwatch

@@ -396,7 +396,7 @@ type peerLabels struct {
 // get returns the labels found so far and starts a new scan when the
 // interfaces changed (and again 1 s and 3 s later: a runtime moves a veth's
 // peer into the container just after creating the pair) or the last scan
-// is older than every.
+// is older than every. The first call scans before it returns.
 func (p *peerLabels) get(ifs []stats.InterfaceCounters) map[int]stats.Labels {
 	if p.find == nil {
 		return nil
@@ -408,7 +408,19 @@ func (p *peerLabels) get(ifs []stats.InterfaceCounters) map[int]stats.Labels {
 	now := clock.Monotonic()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if h != p.indexes || p.changed == 0 {
+	if p.changed == 0 {
+		// The first read waits for the first scan: a snapshot, or the
+		// first samples of a stream, must not go out unlabelled because
+		// the scan was slower than the window.
+		p.changed, p.indexes, p.at = now, h, now
+		labels, err := p.find()
+		if err != nil {
+			slog.Debug("container labels: scan failed", "err", err)
+		}
+		p.labels = labels
+		return p.labels
+	}
+	if h != p.indexes {
 		p.changed, p.indexes = now, h
 		p.at = 0 // scan now
 	}

@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,6 +222,34 @@ func TestMultiPeerLabels(t *testing.T) {
 	defer m.peers.mu.Unlock()
 	if scans != n {
 		t.Errorf("%d scans after 100 reads of unchanged interfaces within a second, want %d (no rescan before 1 s)", scans, n)
+	}
+}
+
+// TestMultiPeerLabelsFirstRead: the first read carries the labels even when
+// the scan is slower than a snapshot's window (snapshot -w 1ms), and that
+// is the only scan it makes.
+func TestMultiPeerLabelsFirstRead(t *testing.T) {
+	own := &fakeBins{ifaces: []stats.InterfaceCounters{{Name: "lo", Index: 1}, {Name: "veth1", Index: 7}}}
+	var scans atomic.Int32
+	find := func() (map[int]stats.Labels, error) {
+		time.Sleep(50 * time.Millisecond)
+		scans.Add(1)
+		return map[int]stats.Labels{7: {PeerNetns: "pid:42", Container: "abc"}}, nil
+	}
+	m := &Multi{plan: Plan{Source: stats.Source{Backend: Netlink}}, members: []*member{{be: own}}}
+	m.peers = peerLabels{every: time.Hour, find: find}
+	snap, err := m.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []stats.Labels{{}, {PeerNetns: "pid:42", Container: "abc"}}
+	for i, ic := range snap.Interfaces {
+		if ic.Labels != want[i] {
+			t.Errorf("first read: %s has %+v, want %+v", ic.Name, ic.Labels, want[i])
+		}
+	}
+	if n := scans.Load(); n != 1 {
+		t.Errorf("%d scans by the first read, want 1", n)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/netwatch-dev/netwatch/internal/testutil/containertest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 )
@@ -75,9 +76,9 @@ func BenchmarkDiscover(b *testing.B) {
 		b.Run(fmt.Sprintf("extra-procs=%d/containers=%d", bc.procs, bc.containers), func(b *testing.B) {
 			if bc.containers > 0 {
 				privileged.Need(b)
-				cg := fakeContainerCgroup(b, "docker-"+randomID(b)+".scope")
+				cg := containertest.FakeCgroup(b, "docker-"+containertest.RandomID(b)+".scope")
 				for range bc.containers {
-					startSleeper(b, "", cg)
+					containertest.StartSleeper(b, "", cg)
 				}
 			}
 			sleepers(b, bc.procs)
@@ -103,9 +104,9 @@ func BenchmarkPeers(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("veths=%d", n), func(b *testing.B) {
 			p := netnstest.NewPair(b)
-			cg := fakeContainerCgroup(b, "docker-"+randomID(b)+".scope")
+			cg := containertest.FakeCgroup(b, "docker-"+containertest.RandomID(b)+".scope")
 			for i := range n {
-				ctr := startSleeper(b, "", cg)
+				ctr := containertest.StartSleeper(b, "", cg)
 				vethTo(b, p.A.Netlink(), fmt.Sprintf("nw-ctr%d", i), ctr.Process.Pid)
 			}
 			list, err := Discover("")

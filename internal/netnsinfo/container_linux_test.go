@@ -3,154 +3,21 @@
 package netnsinfo
 
 import (
-	"bufio"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/netwatch-dev/netwatch/internal/testutil/containertest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/netnstest"
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 )
-
-// cgroup2Root returns where the cgroup v2 hierarchy is mounted
-// (/sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid
-// one), or skips t.
-func cgroup2Root(t testing.TB) string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - FSTYPE SOURCE SUPEROPTS
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		fields := strings.Fields(pre)
-		if ok && len(fields) >= 5 && strings.HasPrefix(post, "cgroup2 ") && fields[3] == "/" {
-			return fields[4]
-		}
-	}
-	privileged.Skip(t, "needs a cgroup v2 hierarchy mounted (mount -t cgroup2 none /sys/fs/cgroup/unified)")
-	return ""
-}
-
-// randomID returns 64 random hex digits, a container id no runtime on the
-// host will have.
-func randomID(t testing.TB) string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// fakeContainerCgroup creates the cgroup v2 directory a runtime would
-// create for a container, ROOT/netwatch-test-PID-N/system.slice/NAME, and
-// removes it (and the parents it made) in t.Cleanup. It returns the
-// directory, open (for clone3's CLONE_INTO_CGROUP).
-func fakeContainerCgroup(t testing.TB, name string) *os.File {
-	t.Helper()
-	root := cgroup2Root(t)
-	top := filepath.Join(root, fmt.Sprintf("netwatch-test-%d-%s", os.Getpid(), randomID(t)[:8]))
-	dirs := []string{top, filepath.Join(top, "system.slice"), filepath.Join(top, "system.slice", name)}
-	for _, d := range dirs {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rmdirCgroup(t, d) })
-	}
-	f, err := os.Open(dirs[len(dirs)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-// rmdirCgroup removes a cgroup directory once its processes are gone (the
-// kernel may report it busy for a moment after the last one was reaped).
-func rmdirCgroup(t testing.TB, dir string) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := unix.Rmdir(dir)
-		if err == nil || errors.Is(err, unix.ENOENT) {
-			return
-		}
-		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
-			t.Errorf("remove cgroup %s: %v", dir, err)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// startSleeper starts `sleep 600` as a stand-in for a container's process,
-// kills and reaps it in t.Cleanup. It is born in cgroup (if not nil) and in
-// a fresh network namespace when nsPath is "", else in the namespace at
-// nsPath (forked from a thread moved there, like `docker exec`).
-func startSleeper(t testing.TB, nsPath string, cgroup *os.File) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("sleep", "600")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if cgroup != nil {
-		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = int(cgroup.Fd())
-	}
-	var err error
-	stop := make(chan struct{})
-	if nsPath == "" {
-		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
-		err = cmd.Start()
-	} else {
-		done := make(chan error, 1)
-		go func() {
-			// Never unlocked: the thread dies with the goroutine, so
-			// no other goroutine runs in the namespace. The goroutine
-			// lives as long as the sleeper: Pdeathsig fires when the
-			// forking thread exits.
-			runtime.LockOSThread()
-			h, err := netns.GetFromPath(nsPath)
-			if err == nil {
-				err = netns.Set(h)
-				h.Close()
-			}
-			if err == nil {
-				err = cmd.Start()
-			}
-			done <- err
-			<-stop
-		}()
-		err = <-done
-	}
-	if err != nil {
-		if nsPath != "" {
-			close(stop)
-		}
-		t.Fatalf("start sleep: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if nsPath != "" {
-			close(stop)
-		}
-	})
-	return cmd
-}
 
 // inodeOf returns the inode of a namespace file.
 func inodeOf(t testing.TB, path string) uint64 {
@@ -206,21 +73,21 @@ func TestDiscoverContainers(t *testing.T) {
 
 	// A container with its own namespace, and a second process in it
 	// (docker exec): one namespace, labelled by the first.
-	ctrID := randomID(t)
-	ctrCgroup := fakeContainerCgroup(t, "docker-"+ctrID+".scope")
-	ctr := startSleeper(t, "", ctrCgroup)
+	ctrID := containertest.RandomID(t)
+	ctrCgroup := containertest.FakeCgroup(t, "docker-"+ctrID+".scope")
+	ctr := containertest.StartSleeper(t, "", ctrCgroup)
 	ctrPath := fmt.Sprintf("/proc/%d/ns/net", ctr.Process.Pid)
-	exe := startSleeper(t, ctrPath, ctrCgroup)
+	exe := containertest.StartSleeper(t, ctrPath, ctrCgroup)
 	if exe.Process.Pid < ctr.Process.Pid {
 		t.Skipf("PIDs wrapped (%d after %d): the label would name the second process", exe.Process.Pid, ctr.Process.Pid)
 	}
 	// A container in the named namespace B: B keeps its name, gets the id.
-	namedID := randomID(t)
-	inB := startSleeper(t, pathB, fakeContainerCgroup(t, "docker-"+namedID+".scope"))
+	namedID := containertest.RandomID(t)
+	inB := containertest.StartSleeper(t, pathB, containertest.FakeCgroup(t, "docker-"+namedID+".scope"))
 	// A namespace of no container (unshare --net) and a runtime helper
 	// that is not a container (podman's conmon): neither is listed.
-	plain := startSleeper(t, "", nil)
-	conmon := startSleeper(t, "", fakeContainerCgroup(t, "libpod-conmon-"+randomID(t)+".scope"))
+	plain := containertest.StartSleeper(t, "", nil)
+	conmon := containertest.StartSleeper(t, "", containertest.FakeCgroup(t, "libpod-conmon-"+containertest.RandomID(t)+".scope"))
 
 	// The "host" side: a veth from A into the container.
 	hostIdx := vethTo(t, p.A.Netlink(), "nw-ctr-host", ctr.Process.Pid)
@@ -298,8 +165,8 @@ func TestDiscoverContainers(t *testing.T) {
 // the host never sees the bind mounts.
 func TestNamedNamespaceFiles(t *testing.T) {
 	privileged.Need(t)
-	blue := startSleeper(t, "", nil)
-	green := startSleeper(t, "", nil)
+	blue := containertest.StartSleeper(t, "", nil)
+	green := containertest.StartSleeper(t, "", nil)
 	bluePath := fmt.Sprintf("/proc/%d/ns/net", blue.Process.Pid)
 	greenPath := fmt.Sprintf("/proc/%d/ns/net", green.Process.Pid)
 	dir := t.TempDir()

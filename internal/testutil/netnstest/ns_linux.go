@@ -23,6 +23,7 @@ type NS struct {
 	Name string
 
 	deleted bool
+	adopted bool // not ours: close only lets go of it (see Adopt)
 
 	handle netns.NsHandle
 	nl     *netlink.Handle
@@ -99,6 +100,9 @@ func (ns *NS) close() error {
 	}
 	if ns.handle.IsOpen() {
 		errs = append(errs, ns.handle.Close())
+	}
+	if ns.adopted {
+		return errors.Join(errs...)
 	}
 	if err := netns.DeleteNamed(ns.Name); err != nil {
 		errs = append(errs, fmt.Errorf("netnstest: delete namespace %s: %w", ns.Name, err))
