@@ -11,14 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
@@ -102,56 +100,60 @@ func rmdirCgroup(t testing.TB, dir string) {
 // StartSleeper starts `sleep 600` as a stand-in for a container's process,
 // and kills and reaps it in t.Cleanup. It is born in cgroup (if not nil)
 // and in a fresh network namespace when nsPath is "", else in the
-// namespace at nsPath (forked from a thread moved there, like `docker
-// exec`; that thread stays there, locked, as long as the sleeper lives).
+// namespace at nsPath, entered by nsenter before it execs sleep (like
+// `docker exec`). No thread of the test process ever enters the namespace:
+// one that did could be the process's main thread, and the test process
+// would then count as a process in it (with a lower PID than the sleeper).
 func StartSleeper(t testing.TB, nsPath string, cgroup *os.File) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("sleep", "600")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if nsPath != "" {
+		privileged.NeedTool(t, "nsenter")
+		cmd = exec.Command("nsenter", "--net="+nsPath, "--", "sleep", "600")
+	}
+	// No Pdeathsig: it fires when the forking OS thread exits, and Go ends
+	// threads whose locked goroutine exits (netnstest does that), which
+	// would kill the sleeper mid-test. t.Cleanup kills it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if cgroup != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroup.Fd())
 	}
-	var err error
-	stop := make(chan struct{})
 	if nsPath == "" {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
-		err = cmd.Start()
-	} else {
-		done := make(chan error, 1)
-		go func() {
-			// Never unlocked: the thread dies with the goroutine, so
-			// no other goroutine runs in the namespace. The goroutine
-			// lives as long as the sleeper: Pdeathsig fires when the
-			// forking thread exits.
-			runtime.LockOSThread()
-			h, err := netns.GetFromPath(nsPath)
-			if err == nil {
-				err = netns.Set(h)
-				h.Close()
-			}
-			if err == nil {
-				err = cmd.Start()
-			}
-			done <- err
-			<-stop
-		}()
-		err = <-done
 	}
-	if err != nil {
-		if nsPath != "" {
-			close(stop)
-		}
+	if err := cmd.Start(); err != nil {
 		t.Fatalf("start sleep: %v", err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-		if nsPath != "" {
-			close(stop)
-		}
 	})
+	if nsPath != "" {
+		waitInNetns(t, cmd.Process.Pid, nsPath)
+	}
 	return cmd
+}
+
+// waitInNetns waits until process pid is in the namespace at nsPath (nsenter
+// has entered it), so callers see the process where they asked for it.
+func waitInNetns(t testing.TB, pid int, nsPath string) {
+	t.Helper()
+	var want unix.Stat_t
+	if err := unix.Stat(nsPath, &want); err != nil {
+		t.Fatalf("namespace %s: %v", nsPath, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got unix.Stat_t
+		if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &got); err == nil && got.Ino == want.Ino && got.Dev == want.Dev {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d not in namespace %s after 10s", pid, nsPath)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Container is a fake container: one process in a network namespace of

@@ -20,7 +20,8 @@ import (
 func TestConnectAdopted(t *testing.T) {
 	privileged.Need(t)
 	sleeper := exec.Command("sleep", "600")
-	sleeper.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig: the forking thread may end mid-test (see containertest).
+	sleeper.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
