@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"syscall"
@@ -29,37 +28,10 @@ const (
 	ctrVeth2 = "nw-ctr1"
 )
 
-// ctrRow is one interface of a JSON sample with its labels.
-type ctrRow struct {
-	multiRow
-	ContainerID string `json:"container_id"`
-	PeerNetns   string `json:"peer_netns"`
-}
-
-func parseCtrRows(t *testing.T, doc []byte) []ctrRow {
-	t.Helper()
-	var s struct {
-		Interfaces []ctrRow `json:"interfaces"`
-	}
-	if err := json.Unmarshal(doc, &s); err != nil {
-		t.Fatalf("%v: %s", err, doc)
-	}
-	return s.Interfaces
-}
-
-func ctrRowIn(rows []ctrRow, netns, ifname string) (ctrRow, bool) {
-	for _, r := range rows {
-		if r.Netns == netns && r.Name == ifname {
-			return r, true
-		}
-	}
-	return ctrRow{}, false
-}
-
 // labels is what a row should carry.
 type labels struct{ container, peer string }
 
-func (r ctrRow) labels() labels { return labels{r.ContainerID, r.PeerNetns} }
+func (r multiRow) labels() labels { return labels{r.ContainerID, r.PeerNetns} }
 
 // ctrHost is a test namespace playing a container host: the pair's A, whose
 // veth IfA leads to the named namespace B, and ctrVeth, whose peer eth0
@@ -98,10 +70,10 @@ func (h *ctrHost) want() map[string]labels {
 
 // checkLabels fails t unless rows hold each interface of want (in
 // netwatch's own namespace) with its labels.
-func checkLabels(t *testing.T, what string, rows []ctrRow, want map[string]labels) {
+func checkLabels(t *testing.T, what string, rows []multiRow, want map[string]labels) {
 	t.Helper()
 	for ifname, w := range want {
-		r, ok := ctrRowIn(rows, "", ifname)
+		r, ok := rowIn(rows, "", ifname)
 		if !ok {
 			t.Errorf("%s: no row for %s: %+v", what, ifname, rows)
 			continue
@@ -127,7 +99,7 @@ func TestContainerLabels(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("%s: exit %d: %s", be, r.code, r.stderr)
 			}
-			checkLabels(t, "snapshot -b "+be, parseCtrRows(t, []byte(r.stdout)), h.want())
+			checkLabels(t, "snapshot -b "+be, parseMultiRows(t, []byte(r.stdout)), h.want())
 		}
 	})
 
@@ -137,9 +109,9 @@ func TestContainerLabels(t *testing.T) {
 			t.Run(be, func(t *testing.T) {
 				c := startNetwatch(t, h.p.A, append([]string{"watch", "--json", "-b", be, "-n", "200ms"}, sel...)...)
 				first, _ := c.next(t)
-				rows := parseCtrRows(t, first)
+				rows := parseMultiRows(t, first)
 				checkLabels(t, "first sample", rows, h.want())
-				base, _ := ctrRowIn(rows, "", ctrVeth)
+				base, _ := rowIn(rows, "", ctrVeth)
 
 				h.v.SendUDP(t, netnstest.A, n, payload)
 				h.v.SendUDP(t, netnstest.B, m, payload)
@@ -150,7 +122,7 @@ func TestContainerLabels(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				got := func(r ctrRow) stats.Counters {
+				got := func(r multiRow) stats.Counters {
 					if be == "ebpf" {
 						return sub(r.counters(), base.counters()) // counted since attach
 					}
@@ -159,9 +131,9 @@ func TestContainerLabels(t *testing.T) {
 				deadline := time.Now().Add(10 * time.Second)
 				for {
 					l, _ := c.next(t)
-					rows = parseCtrRows(t, l)
+					rows = parseMultiRows(t, l)
 					checkLabels(t, "sample", rows, h.want())
-					r, _ := ctrRowIn(rows, "", ctrVeth)
+					r, _ := rowIn(rows, "", ctrVeth)
 					if covers(got(r), want) {
 						break
 					}
@@ -171,8 +143,8 @@ func TestContainerLabels(t *testing.T) {
 				}
 				// One more sample: nothing beyond the traffic sent.
 				l, _ := c.next(t)
-				rows = parseCtrRows(t, l)
-				if r, _ := ctrRowIn(rows, "", ctrVeth); got(r) != want {
+				rows = parseMultiRows(t, l)
+				if r, _ := rowIn(rows, "", ctrVeth); got(r) != want {
 					t.Errorf("%s counted %+v, want %+v (%d datagrams out, %d in)", ctrVeth, got(r), want, n, m)
 				}
 				c.signal(t, syscall.SIGINT)
@@ -267,7 +239,7 @@ func TestContainerLabels(t *testing.T) {
 		}
 		want := h.want()
 		want[ctrVeth] = labels{}
-		checkLabels(t, "snapshot as nobody", parseCtrRows(t, []byte(r.stdout)), want)
+		checkLabels(t, "snapshot as nobody", parseMultiRows(t, []byte(r.stdout)), want)
 		if r.stderr != "" {
 			t.Errorf("stderr: %s", r.stderr)
 		}
@@ -285,9 +257,9 @@ func TestContainerLabels(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			l, _ := c.next(t)
-			rows := parseCtrRows(t, l)
-			in, okIn := ctrRowIn(rows, h.ctr.Label(), "eth0")
-			host, okHost := ctrRowIn(rows, "", ctrVeth)
+			rows := parseMultiRows(t, l)
+			in, okIn := rowIn(rows, h.ctr.Label(), "eth0")
+			host, okHost := rowIn(rows, "", ctrVeth)
 			if okIn && okHost {
 				if in.ContainerID != h.ctr.ID || in.PeerNetns != "" {
 					t.Errorf("eth0 in %s: container_id %q, peer_netns %q; want %q, none", h.ctr.Label(), in.ContainerID, in.PeerNetns, h.ctr.ID)
@@ -325,13 +297,13 @@ func TestContainerLabelsFollow(t *testing.T) {
 	h := &ctrHost{p: netnstest.NewPair(t)}
 	c := startNetwatch(t, h.p.A, "watch", "--json", "-b", "netlink", "-n", "250ms", "-i", "nw-ctr*", "-i", h.p.IfA)
 	first, _ := c.next(t)
-	checkLabels(t, "before any container", parseCtrRows(t, first), map[string]labels{h.p.IfA: {"", h.p.B.Name}})
+	checkLabels(t, "before any container", parseMultiRows(t, first), map[string]labels{h.p.IfA: {"", h.p.B.Name}})
 
 	waitLabels := func(ifname string, want labels, within time.Duration) {
 		deadline := time.Now().Add(within)
 		for {
 			l, _ := c.next(t)
-			if r, ok := ctrRowIn(parseCtrRows(t, l), "", ifname); ok && r.labels() == want {
+			if r, ok := rowIn(parseMultiRows(t, l), "", ifname); ok && r.labels() == want {
 				return
 			}
 			if time.Now().After(deadline) {
@@ -361,7 +333,7 @@ func TestContainerLabelsFollow(t *testing.T) {
 		// later), only the periodic one is left.
 		for end := time.Now().Add(4 * time.Second); time.Now().Before(end); {
 			l, _ := c.next(t)
-			if r, _ := ctrRowIn(parseCtrRows(t, l), "", ctrVeth2); r.labels() != (labels{}) {
+			if r, _ := rowIn(parseMultiRows(t, l), "", ctrVeth2); r.labels() != (labels{}) {
 				t.Fatalf("%s labelled before its namespace is a container's: %s", ctrVeth2, l)
 			}
 		}

@@ -24,6 +24,9 @@ type multiRow struct {
 	RxPackets uint64 `json:"rx_packets"`
 	TxBytes   uint64 `json:"tx_bytes"`
 	TxPackets uint64 `json:"tx_packets"`
+	// The container labels.
+	ContainerID string `json:"container_id"`
+	PeerNetns   string `json:"peer_netns"`
 }
 
 func (r multiRow) counters() stats.Counters {

@@ -566,13 +566,9 @@ func (m *Multi) ReadBins() (stats.Bins, error) {
 		return m.readOne(m.members[0])
 	}
 	for _, mb := range m.members {
-		bs, ok := mb.be.(stats.BinSource)
-		if !ok {
-			return stats.Bins{}, nsErr(mb.ns, fmt.Errorf("%s backend has no time bins", m.plan.Source.Backend))
-		}
-		b, err := bs.ReadBins()
+		b, err := m.readMember(mb)
 		if err != nil {
-			return stats.Bins{}, nsErr(mb.ns, err)
+			return stats.Bins{}, err
 		}
 		if err := appendBins(&mb.held, b); err != nil {
 			return stats.Bins{}, nsErr(mb.ns, err)
@@ -619,9 +615,8 @@ func (m *Multi) merged() stats.Bins {
 	return out
 }
 
-// readOne is ReadBins with one member: its bins as they are, labelled in
-// place, unless they start before the merged stream's position.
-func (m *Multi) readOne(mb *member) (stats.Bins, error) {
+// readMember reads a member's bins.
+func (m *Multi) readMember(mb *member) (stats.Bins, error) {
 	bs, ok := mb.be.(stats.BinSource)
 	if !ok {
 		return stats.Bins{}, nsErr(mb.ns, fmt.Errorf("%s backend has no time bins", m.plan.Source.Backend))
@@ -629,6 +624,16 @@ func (m *Multi) readOne(mb *member) (stats.Bins, error) {
 	b, err := bs.ReadBins()
 	if err != nil {
 		return stats.Bins{}, nsErr(mb.ns, err)
+	}
+	return b, nil
+}
+
+// readOne is ReadBins with one member: its bins as they are, labelled in
+// place, unless they start before the merged stream's position.
+func (m *Multi) readOne(mb *member) (stats.Bins, error) {
+	b, err := m.readMember(mb)
+	if err != nil {
+		return stats.Bins{}, err
 	}
 	if m.started && b.First != m.cursor {
 		// A member that replaced others: merge to realign.
