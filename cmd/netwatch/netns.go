@@ -31,11 +31,7 @@ func discoverNamespaces() ([]backend.Netns, error) {
 // peerLabels labels the veths of netwatch's own namespace whose peer lives
 // in a named or container namespace: the peer's namespace and container.
 func peerLabels() (map[int]stats.Labels, error) {
-	found, err := netnsinfo.Discover("")
-	if err != nil {
-		return nil, err
-	}
-	peers, err := netnsinfo.Peers(found)
+	peers, err := netnsinfo.FindPeers("")
 	if err != nil {
 		return nil, err
 	}

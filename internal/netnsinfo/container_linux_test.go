@@ -236,3 +236,32 @@ func TestNamedNamespaceFiles(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", named, want)
 	}
 }
+
+// TestFindPeers: in a namespace whose veth leads to a named namespace,
+// FindPeers maps the veth to it; in one with no link to another namespace
+// it finds nothing (and scans no /proc: it has nothing to look up).
+func TestFindPeers(t *testing.T) {
+	p := netnstest.NewPair(t)
+	var got map[int]Namespace
+	err := p.A.Do(func() (err error) {
+		got, err = FindPeers("")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := got[p.IndexA]; !ok || n.Label != p.B.Name || len(got) != 1 {
+		t.Errorf("FindPeers in %s: %+v, want %s (index %d) -> %s only", p.A.Name, got, p.IfA, p.IndexA, p.B.Name)
+	}
+	alone := netnstest.NewPair(t)
+	if err := alone.A.Netlink().LinkDel(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: alone.IfA}}); err != nil {
+		t.Fatal(err)
+	}
+	err = alone.A.Do(func() (err error) {
+		got, err = FindPeers("/nonexistent") // a scan of /proc would fail
+		return err
+	})
+	if err != nil || len(got) != 0 {
+		t.Errorf("FindPeers with no link to another namespace: %v, %v; want nothing and no scan", got, err)
+	}
+}

@@ -10,3 +10,6 @@ func Peers(namespaces []Namespace) (map[int]Namespace, error) { return nil, ErrN
 
 // PeersAt returns ErrNotLinux.
 func PeersAt(path string, namespaces []Namespace) (map[int]Namespace, error) { return nil, ErrNotLinux }
+
+// FindPeers returns ErrNotLinux.
+func FindPeers(procRoot string) (map[int]Namespace, error) { return nil, ErrNotLinux }

@@ -27,7 +27,20 @@ func Peers(namespaces []Namespace) (map[int]Namespace, error) {
 		return nil, fmt.Errorf("peers: netlink: %w", err)
 	}
 	defer h.Close()
-	return peers(h, namespaces)
+	return peers(h, func() ([]Namespace, error) { return namespaces, nil })
+}
+
+// FindPeers is Discover(procRoot) and Peers in one, for the calling
+// thread's namespace: it lists the links first and scans /proc only when
+// some link has its other end in another namespace, so a host without
+// containers pays one link dump.
+func FindPeers(procRoot string) (map[int]Namespace, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("peers: netlink: %w", err)
+	}
+	defer h.Close()
+	return peers(h, func() ([]Namespace, error) { return Discover(procRoot) })
 }
 
 // PeersAt is Peers for the interfaces of the namespace at path (a
@@ -44,10 +57,12 @@ func PeersAt(path string, namespaces []Namespace) (map[int]Namespace, error) {
 		return nil, fmt.Errorf("peers in %s: netlink: %w", path, err)
 	}
 	defer h.Close()
-	return peers(h, namespaces)
+	return peers(h, func() ([]Namespace, error) { return namespaces, nil })
 }
 
-func peers(h *netlink.Handle, namespaces []Namespace) (map[int]Namespace, error) {
+// peers matches h's links to the namespaces list returns; list is called
+// only when some link has a peer elsewhere.
+func peers(h *netlink.Handle, list func() ([]Namespace, error)) (map[int]Namespace, error) {
 	links, err := h.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("peers: list links: %w", err)
@@ -61,6 +76,13 @@ func peers(h *netlink.Handle, namespaces []Namespace) (map[int]Namespace, error)
 		}
 	}
 	out := make(map[int]Namespace)
+	if len(want) == 0 {
+		return out, nil
+	}
+	namespaces, err := list()
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range namespaces {
 		if len(want) == 0 {
 			break
