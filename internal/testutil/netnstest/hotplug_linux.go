@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/netwatch-dev/netwatch/internal/testutil/privileged"
 )
 
@@ -91,13 +89,7 @@ func (p *Pair) ReturnA(from *NS) error {
 	if err != nil {
 		return fmt.Errorf("netnstest: return: peer: %w", err)
 	}
-	err = p.A.nl.NeighSet(&netlink.Neigh{
-		LinkIndex:    p.IndexA,
-		Family:       netlink.FAMILY_V4,
-		State:        netlink.NUD_PERMANENT,
-		IP:           p.AddrB.AsSlice(),
-		HardwareAddr: lb.Attrs().HardwareAddr,
-	})
+	err = p.A.permanentNeighbour(la, p.AddrB, lb.Attrs().HardwareAddr)
 	if err != nil {
 		return fmt.Errorf("netnstest: return: neighbour on %s: %w", p.IfA, err)
 	}

@@ -151,7 +151,7 @@ func (ns *NS) configure(ifname string, addr netip.Addr) (netlink.Link, error) {
 }
 
 func (ns *NS) permanentNeighbour(l netlink.Link, ip netip.Addr, mac net.HardwareAddr) error {
-	err := ns.nl.NeighAdd(&netlink.Neigh{
+	err := ns.nl.NeighSet(&netlink.Neigh{
 		LinkIndex:    l.Attrs().Index,
 		Family:       netlink.FAMILY_V4,
 		State:        netlink.NUD_PERMANENT,

@@ -31,13 +31,7 @@ func (p *Pair) RenameA(name string) error {
 	if err != nil {
 		return fmt.Errorf("netnstest: rename: peer: %w", err)
 	}
-	err = p.A.nl.NeighSet(&netlink.Neigh{
-		LinkIndex:    p.IndexA,
-		Family:       netlink.FAMILY_V4,
-		State:        netlink.NUD_PERMANENT,
-		IP:           p.AddrB.AsSlice(),
-		HardwareAddr: lb.Attrs().HardwareAddr,
-	})
+	err = p.A.permanentNeighbour(l, p.AddrB, lb.Attrs().HardwareAddr)
 	if err != nil {
 		return fmt.Errorf("netnstest: rename: neighbour on %s: %w", name, err)
 	}
